@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: MIT
+# Project-wide warnings; third-party headers come in as SYSTEM and stay quiet.
+function(kmr_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+                                           -Wno-sign-conversion -Wnon-virtual-dtor)
+endfunction()

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include "app/run.hpp"
+
+#include "app/tunnel.hpp"
+#include "core/log.hpp"
+#include "core/report_exception.hpp"
+#include "net/listener.hpp"
+#include "net/nofile.hpp"
+#include "net/socket_options.hpp"
+#include "opt/command_line.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <list>
+#include <thread>
+#include <vector>
+
+#ifndef KMR_VERSION
+#define KMR_VERSION "0.1.0"
+#endif
+
+namespace kmr::app {
+namespace {
+
+// One per thread: its own event loop, listener and session state (shared-nothing).
+struct worker {
+  worker(const opt::tunnel_config& cfg, unsigned index)
+      : ctx(1), sessions(ctx.get_executor(), cfg, index, cfg.threads) {}
+  asio::io_context ctx;
+  tcp::acceptor acceptor{ctx};
+  session_context sessions;
+  std::thread thread;
+};
+
+std::string layer_line(const opt::tunnel_config& c) {
+  return (c.role == opt::side::client ? "connect: " : "accept: ") + opt::layer_label(c);
+}
+
+expected<opt::tunnel_config, int> load_config(opt::side role, const opt::run_tunnel& request) {
+  const auto name = opt::program_name(role);
+  auto options = opt::plugin_options::parse(request.options);
+  if (!options) {
+    log::error("{}: options: {}", name, options.error().message);
+    return unexpected(exit_usage_error);
+  }
+  auto config = opt::make_config(role, request.listen, request.remote, *options);
+  if (!config) {
+    log::error("{}: option '{}': {}", name, config.error().key, config.error().message);
+    return unexpected(exit_usage_error);
+  }
+  return std::move(*config);
+}
+
+// Binds one listener per worker on the same port. The first may pick the port (port 0).
+bool open_listeners(std::list<worker>& workers, const opt::tunnel_config& cfg) {
+  auto [resolve_ec, addresses] = net::resolve_now(cfg.listen);
+  if (resolve_ec) {
+    log::error("cannot resolve listen address {}: {}", cfg.listen.to_string(), resolve_ec.message());
+    return false;
+  }
+  tcp::endpoint at = addresses.front();
+  for (auto& w : workers) {
+    auto [ec, acceptor] = net::open_listener(w.ctx, at);
+    if (ec) {
+      log::error("cannot listen on {}: {}", net::to_string(at), ec.message());
+      return false;
+    }
+    w.acceptor = std::move(acceptor);
+    at = w.acceptor.local_endpoint();  // the others share the port the first one got
+  }
+  return true;
+}
+
+// Printed whatever the log level, as the original does: it is how an operator (and a
+// test, with port 0) learns what was bound.
+void print_banner(const opt::tunnel_config& cfg, const tcp::endpoint& bound) {
+  const auto line = [](const std::string& text) { log::write_line(log::level::info, text); };
+  line(fmt::format("{} {}", opt::program_name(cfg.role), KMR_VERSION));
+  line("listen: " + net::to_string(bound));
+  line("remote: " + cfg.remote.to_string());
+  line(layer_line(cfg));
+  line(fmt::format("threads: {}", cfg.threads));
+  for (const auto& item : cfg.ignored_items) log::warn("ignoring unknown option '{}'", item);
+}
+
+int serve(const opt::tunnel_config& cfg) {
+  std::list<worker> workers;  // list: workers are not movable (io_context)
+  for (unsigned i = 0; i < cfg.threads; ++i) workers.emplace_back(cfg, i);
+  if (!open_listeners(workers, cfg)) return exit_runtime_error;
+  print_banner(cfg, workers.front().acceptor.local_endpoint());
+
+  // The signal handler exists before any worker thread, so a signal can never take a
+  // thread's default action and kill the process uncleanly.
+  asio::io_context signals_ctx(1);
+  asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+  for (auto& w : workers) {
+    asio::co_spawn(w.ctx, net::accept_loop(w.acceptor, [&w](tcp::socket s) {
+                     start_session(std::move(s), w.sessions);
+                   }),
+                   [](std::exception_ptr e) { report_exception("accept loop", e); });
+    w.thread = std::thread([&w] { w.ctx.run(); });
+  }
+
+  // The main thread only waits for a signal. A SIP003 host sends SIGKILL about 10 ms after
+  // SIGTERM, so stop at once: no grace period for open connections.
+  int received = 0;
+  signals.async_wait([&](const error_code&, int sig) { received = sig; });
+  signals_ctx.run();
+  log::debug("signal {}: stopping", received);
+  for (auto& w : workers) w.ctx.stop();
+  for (auto& w : workers) w.thread.join();
+  return exit_ok;
+}
+
+}  // namespace
+
+int run_program(opt::side role, int argc, char** argv) {
+  const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  const auto name = opt::program_name(role);
+  auto request = opt::parse_command_line(role, args, opt::process_environment());
+  if (!request) {
+    log::error("{}: {}", name, request.error().message);
+    if (request.error().show_usage) std::fputs(opt::short_usage(role).c_str(), stderr);
+    return exit_usage_error;
+  }
+  if (std::holds_alternative<opt::show_help>(*request)) {
+    std::fputs(opt::help_text(role).c_str(), stdout);
+    return exit_ok;
+  }
+  if (std::holds_alternative<opt::show_version>(*request)) {
+    std::printf("%s %s\n", name.c_str(), KMR_VERSION);
+    return exit_ok;
+  }
+
+  auto config = load_config(role, std::get<opt::run_tunnel>(*request));
+  if (!config) return config.error();
+  log::set_level(config->log_level);
+
+  std::signal(SIGPIPE, SIG_IGN);  // a peer that vanished must cost a write error, not the process
+  net::raise_nofile_limit();
+  return serve(*config);
+}
+
+}  // namespace kmr::app

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+#include "opt/config.hpp"
+
+#include "opt/duration.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <thread>
+
+namespace kmr::opt {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Items of the original kaminari that this build does not carry yet. Refusing them is
+// safer than silently falling back to plain TCP (the original's realm#56 lesson).
+constexpr std::array not_yet_supported_layers = {std::string_view("ws"), std::string_view("tls"),
+                                                 std::string_view("uot")};
+
+// The original's per-layer options. They are known, so they are never reported as
+// unknown: SIP003 hosts pass one string to both sides, and client-only options reaching
+// the server (or the other way round) are normal.
+constexpr std::array seed_layer_options = {
+    std::string_view("host"), std::string_view("path"),       std::string_view("mask"),
+    std::string_view("sni"),  std::string_view("alpn"),       std::string_view("0rtt"),
+    std::string_view("insecure"), std::string_view("cert"),   std::string_view("key"),
+    std::string_view("servername"), std::string_view("ocsp")};
+
+constexpr std::array value_options = {std::string_view("threads"), std::string_view("log"),
+                                      std::string_view("connect-timeout"),
+                                      std::string_view("idle-timeout"),
+                                      std::string_view("half-close-timeout"),
+                                      std::string_view("keepalive")};
+
+template <std::size_t N>
+bool is_one_of(std::string_view key, const std::array<std::string_view, N>& names) {
+  return std::find(names.begin(), names.end(), key) != names.end();
+}
+
+unexpected<option_error> fail(std::string_view key, std::string message) {
+  return unexpected(option_error{std::string(key), std::move(message)});
+}
+
+expected<unsigned, option_error> read_threads(const plugin_options& o) {
+  const auto hw = std::max(1u, std::thread::hardware_concurrency());
+  const auto text = o.value("threads");
+  if (!text) return hw;
+  unsigned n = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 256)
+    return fail("threads", "'" + std::string(*text) + "' is not a thread count (1-256)");
+  return n;
+}
+
+expected<milliseconds, option_error> read_duration(const plugin_options& o, std::string_view key,
+                                                   milliseconds fallback, bool zero_allowed) {
+  const auto text = o.value(key);
+  if (!text) return fallback;
+  auto d = parse_duration(*text);
+  if (!d) return fail(key, d.error());
+  if (!zero_allowed && d->count() == 0) return fail(key, "must be more than zero");
+  return *d;
+}
+
+// Every item must be known or is reported; flags must not carry values and value options
+// must not be bare flags, because "tls=1" or "threads" silently doing nothing would
+// mislead the user.
+expected<std::vector<std::string>, option_error> check_items(const plugin_options& o) {
+  std::vector<std::string> ignored;
+  for (const auto& e : o.entries()) {
+    if (is_one_of(e.key, not_yet_supported_layers)) {
+      if (e.had_equals) return fail(e.key, "is a flag and takes no value");
+      return fail(e.key, "this layer is not supported by this build yet");
+    }
+    if (is_one_of(e.key, value_options)) {
+      if (!e.had_equals) return fail(e.key, "needs a value (" + e.key + "=...)");
+      continue;
+    }
+    if (is_one_of(e.key, seed_layer_options)) continue;
+    std::string item = e.key;
+    if (e.value) item += "=" + *e.value;
+    if (std::find(ignored.begin(), ignored.end(), item) == ignored.end()) ignored.push_back(item);
+  }
+  return ignored;
+}
+
+}  // namespace
+
+expected<tunnel_config, option_error> make_config(side role, host_port listen, host_port remote,
+                                                  const plugin_options& options) {
+  tunnel_config c;
+  c.role = role;
+  c.listen = std::move(listen);
+  c.remote = std::move(remote);
+
+  auto ignored = check_items(options);
+  if (!ignored) return unexpected(ignored.error());
+  c.ignored_items = std::move(*ignored);
+
+  auto threads = read_threads(options);
+  if (!threads) return unexpected(threads.error());
+  c.threads = *threads;
+
+  if (const auto l = options.value("log")) {
+    const auto parsed = log::parse_level(*l);
+    if (!parsed) return fail("log", "'" + std::string(*l) + "' is not a level (error, warn, info, debug)");
+    c.log_level = *parsed;
+  }
+
+  const relay_limits defaults;
+  auto connect = read_duration(options, "connect-timeout", defaults.connect_timeout, false);
+  if (!connect) return unexpected(connect.error());
+  auto idle = read_duration(options, "idle-timeout", defaults.idle_timeout, true);
+  if (!idle) return unexpected(idle.error());
+  auto half_close = read_duration(options, "half-close-timeout", defaults.half_close_timeout, false);
+  if (!half_close) return unexpected(half_close.error());
+  auto keepalive = read_duration(options, "keepalive", defaults.keepalive, true);
+  if (!keepalive) return unexpected(keepalive.error());
+  if (keepalive->count() != 0 && *keepalive < std::chrono::seconds(1))
+    return fail("keepalive", "must be 0 (off) or at least 1s");
+  c.limits = {*connect, *idle, *half_close, *keepalive};
+  return c;
+}
+
+std::string layer_label(const tunnel_config&) { return "[plain]"; }
+
+}  // namespace kmr::opt
