@@ -33,8 +33,8 @@ awaitable<void> run_session(tcp::socket inbound, session_context& ctx, std::uint
   auto [ec, outbound] = co_await connect_remote(ctx);
   if (ec) {
     if (const auto suppressed = ctx.connect_failure_reports.allow())
-      log::warn("#{} {}: cannot connect to {}: {} ({} similar since the last report)", id, peer,
-                ctx.config.remote.to_string(), ec.message(), *suppressed);
+      log::warn("#{} {}: cannot connect to {}: {}{}", id, peer, ctx.config.remote.to_string(),
+                ec.message(), suppressed_note(*suppressed));
     // A reset, not a FIN: the application must not mistake this for an empty reply.
     net::reset_on_close(inbound);
     co_return;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 
 namespace kmr {
 
@@ -32,5 +33,10 @@ class rate_limit {
   bool reported_ = false;
   unsigned suppressed_ = 0;
 };
+
+// " (N similar suppressed)" after a report that stood for others, or nothing.
+inline std::string suppressed_note(unsigned suppressed) {
+  return suppressed == 0 ? std::string() : " (" + std::to_string(suppressed) + " similar suppressed)";
+}
 
 }  // namespace kmr

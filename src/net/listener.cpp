@@ -36,7 +36,7 @@ awaitable<void> accept_loop(tcp::acceptor& acceptor, session_starter start) {
     // Transient (descriptor exhaustion, a client that reset before accept): report, pause
     // so a full descriptor table is not spun on, and go on.
     if (const auto suppressed = reports.allow())
-      log::warn("accept failed: {} ({} similar since the last report); retrying", ec.message(), *suppressed);
+      log::warn("accept failed: {}{}; retrying", ec.message(), suppressed_note(*suppressed));
     backoff.expires_after(std::chrono::milliseconds(50));
     co_await backoff.async_wait(nothrow);
   }

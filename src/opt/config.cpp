@@ -79,7 +79,7 @@ expected<std::vector<std::string>, option_error> check_items(const plugin_option
     }
     if (is_one_of(e.key, seed_layer_options)) continue;
     std::string item = e.key;
-    if (e.value) item += "=" + *e.value;
+    if (e.had_equals) item += "=" + e.value.value_or("");
     if (std::find(ignored.begin(), ignored.end(), item) == ignored.end()) ignored.push_back(item);
   }
   return ignored;

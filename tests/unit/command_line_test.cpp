@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+#include "opt/command_line.hpp"  // first: the header must be self-contained
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using kmr::opt::parse_command_line;
+using kmr::opt::run_tunnel;
+using kmr::opt::side;
+
+namespace {
+
+kmr::opt::env_lookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const std::map<std::string, std::string> plugin_vars = {
+    {"SS_LOCAL_HOST", "127.0.0.1"}, {"SS_LOCAL_PORT", "1080"},
+    {"SS_REMOTE_HOST", "::1"},      {"SS_REMOTE_PORT", "8388"},
+    {"SS_PLUGIN_OPTIONS", "threads=1"}};
+
+auto parse(side role, std::vector<std::string> args, std::map<std::string, std::string> vars = {}) {
+  return parse_command_line(role, args, env_of(std::move(vars)));
+}
+
+}  // namespace
+
+TEST(CommandLine, TakesThreePositionalArguments) {
+  auto r = parse(side::client, {"127.0.0.1:1", "[::1]:2", "threads=1"});
+  ASSERT_TRUE(r);
+  const auto& run = std::get<run_tunnel>(*r);
+  EXPECT_EQ(run.listen.to_string(), "127.0.0.1:1");
+  EXPECT_EQ(run.remote.to_string(), "[::1]:2");
+  EXPECT_EQ(run.options, "threads=1");
+  EXPECT_FALSE(run.sip003);
+}
+
+TEST(CommandLine, WrongArgumentCountAsksForUsage) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{}, {"a:1"}, {"a:1", "b:2"},
+                                                               {"a:1", "b:2", "", "x"}}) {
+    auto r = parse(side::client, args);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().show_usage);
+  }
+}
+
+TEST(CommandLine, NamesTheBadAddress) {
+  auto r = parse(side::server, {"127.0.0.1:1", "nowhere", ""});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("'nowhere'"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("remote"), std::string::npos);
+}
+
+TEST(CommandLine, HelpAndVersion) {
+  EXPECT_TRUE(std::holds_alternative<kmr::opt::show_help>(*parse(side::client, {"-h"})));
+  EXPECT_TRUE(std::holds_alternative<kmr::opt::show_help>(*parse(side::client, {"--help"})));
+  EXPECT_TRUE(std::holds_alternative<kmr::opt::show_version>(*parse(side::client, {"-V"})));
+  EXPECT_TRUE(std::holds_alternative<kmr::opt::show_version>(*parse(side::server, {"--version"})));
+}
+
+TEST(CommandLine, HelpListsEveryOption) {
+  const auto help = kmr::opt::help_text(side::client);
+  for (const char* key : {"threads=", "log=", "connect-timeout=", "idle-timeout=",
+                          "half-close-timeout=", "keepalive=", "SS_PLUGIN_OPTIONS"})
+    EXPECT_NE(help.find(key), std::string::npos) << key;
+}
+
+TEST(CommandLine, Sip003ClientListensOnLocal) {
+  auto r = parse(side::client, {}, plugin_vars);
+  ASSERT_TRUE(r);
+  const auto& run = std::get<run_tunnel>(*r);
+  EXPECT_TRUE(run.sip003);
+  EXPECT_EQ(run.listen.to_string(), "127.0.0.1:1080");
+  EXPECT_EQ(run.remote.to_string(), "[::1]:8388");
+  EXPECT_EQ(run.options, "threads=1");
+}
+
+TEST(CommandLine, Sip003ServerSwapsLocalAndRemote) {
+  auto r = parse(side::server, {}, plugin_vars);
+  ASSERT_TRUE(r);
+  const auto& run = std::get<run_tunnel>(*r);
+  EXPECT_EQ(run.listen.to_string(), "[::1]:8388");
+  EXPECT_EQ(run.remote.to_string(), "127.0.0.1:1080");
+}
+
+TEST(CommandLine, Sip003IgnoresTheVpnFlag) {
+  // Android hosts pass -V (VPN mode); in plugin mode it is not --version.
+  auto r = parse(side::client, {"-V"}, plugin_vars);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(std::holds_alternative<run_tunnel>(*r));
+}
+
+TEST(CommandLine, Sip003WithoutPluginOptionsMeansNone) {
+  auto vars = plugin_vars;
+  vars.erase("SS_PLUGIN_OPTIONS");
+  auto r = parse(side::client, {}, vars);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<run_tunnel>(*r).options, "");
+}
+
+TEST(CommandLine, PartialSip003VariablesNameTheMissingOne) {
+  auto vars = plugin_vars;
+  vars.erase("SS_REMOTE_PORT");
+  auto r = parse(side::client, {}, vars);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("SS_REMOTE_PORT"), std::string::npos) << r.error().message;
+}
+
+TEST(CommandLine, PositionalArgumentsWinOverPartialVariables) {
+  auto vars = plugin_vars;
+  vars.erase("SS_REMOTE_PORT");
+  auto r = parse(side::client, {"127.0.0.1:1", "127.0.0.1:2", ""}, vars);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(std::get<run_tunnel>(*r).sip003);
+}
