@@ -84,15 +84,17 @@ void print_banner(const opt::tunnel_config& cfg, const tcp::endpoint& bound) {
 }
 
 int serve(const opt::tunnel_config& cfg) {
+  // The signal handler is installed before the banner announces readiness and before any
+  // worker thread exists: a SIGTERM sent the moment "listen:" appears must end the
+  // process cleanly (status 0), never by the signal's default action.
+  asio::io_context signals_ctx(1);
+  asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
+
   std::list<worker> workers;  // list: workers are not movable (io_context)
   for (unsigned i = 0; i < cfg.threads; ++i) workers.emplace_back(cfg, i);
   if (!open_listeners(workers, cfg)) return exit_runtime_error;
   print_banner(cfg, workers.front().acceptor.local_endpoint());
 
-  // The signal handler exists before any worker thread, so a signal can never take a
-  // thread's default action and kill the process uncleanly.
-  asio::io_context signals_ctx(1);
-  asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
   for (auto& w : workers) {
     asio::co_spawn(w.ctx, net::accept_loop(w.acceptor, [&w](tcp::socket s) {
                      start_session(std::move(s), w.sessions);
