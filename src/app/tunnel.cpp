@@ -43,10 +43,11 @@ awaitable<void> run_session(tcp::socket inbound, session_context& ctx, std::uint
   log::debug("#{} {}: connected to {}", id, peer, peer_of(outbound));
 
   // Both relay buffers in one allocation, owned by this coroutine for its lifetime.
-  constexpr auto size = net::relay_buffer_size;
+  constexpr auto size = net::relay_storage_size;
   auto buffers = std::make_unique_for_overwrite<std::byte[]>(2 * size);
   const std::span<std::byte> up(buffers.get(), size), down(buffers.get() + size, size);
-  const auto end = co_await net::relay(inbound, outbound, up, down, limits);
+  net::tcp_stream app(std::move(inbound)), tunnel(std::move(outbound));
+  const auto end = co_await net::relay(app, tunnel, up, down, limits);
   log::debug("#{} {}: {}", id, peer, net::describe(end));
 }
 

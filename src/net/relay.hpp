@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The bidirectional copy at the heart of the tunnel: two pumps (one per direction) and a
-// watchdog, in one coroutine. Half-close is carried across (EOF on one side becomes
-// end-of-stream on the other), an error on either side ends both, and the watchdog ends
-// connections that stay idle too long or linger half-closed.
+// watchdog, in one coroutine. Half-close is carried across (end of stream on one side
+// becomes end of stream on the other), an error on either side ends both, and the
+// watchdog ends connections that stay idle too long or linger half-closed.
 //
-// Streams are template parameters so the loop is monomorphic per transport: a stream type
-// S needs async_read_some, async_write_some, and the overloads send_end_of_stream(S&) and
-// abort_on_close(S&) found by argument-dependent lookup or in kmr::net.
+// Streams are template parameters, so the loop is monomorphic per transport; they follow
+// the relay stream concept described in net/tcp_stream.hpp.
 #pragma once
 
 #include "core/asio.hpp"
-#include "net/socket_options.hpp"
 #include "opt/config.hpp"
+#include "net/tcp_stream.hpp"
 
 #include <time.h>
 
@@ -20,18 +19,6 @@
 #include <span>
 
 namespace kmr::net {
-
-// --- plain TCP as a relay stream ---
-
-// Sends a FIN; the read side stays open so the reply can still arrive.
-inline awaitable<void> send_end_of_stream(tcp::socket& s) {
-  error_code ignored;
-  s.shutdown(tcp::socket::shutdown_send, ignored);
-  co_return;
-}
-inline void abort_on_close(tcp::socket& s) noexcept { reset_on_close(s); }
-
-// --- the relay ---
 
 enum class relay_end { completed, failed, idle_timeout, half_close_timeout };
 const char* describe(relay_end e) noexcept;
@@ -72,19 +59,28 @@ class relay_watch {
   bool failed_ = false;
 };
 
-// Copies one direction until EOF or error. On EOF, signals end-of-stream to `to`.
+// Room kept free in front of every chunk read, so a framing layer can put its header
+// there (a WebSocket header is at most 14 bytes; 16 keeps the payload aligned).
+inline constexpr std::size_t relay_headroom = 16;
+inline constexpr std::size_t relay_buffer_size = 16 * 1024;
+// One direction's buffer: headroom plus payload.
+inline constexpr std::size_t relay_storage_size = relay_headroom + relay_buffer_size;
+
+// Copies one direction until end of stream or error; at the end of stream, passes the
+// half-close on to `to`.
 template <class From, class To>
-awaitable<void> pump(From& from, To& to, std::span<std::byte> buf, relay_watch& watch) {
+awaitable<void> pump(From& from, To& to, std::span<std::byte> storage, relay_watch& watch) {
   co_await asio::this_coro::throw_if_cancelled(false);
+  const auto payload_area = storage.subspan(relay_headroom);
   for (;;) {
-    auto [read_ec, n] = co_await from.async_read_some(asio::buffer(buf.data(), buf.size()), nothrow);
+    auto [read_ec, n] = co_await from.read_some(payload_area);
     if (n > 0) {
       watch.touch();
-      auto [write_ec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n), nothrow);
+      const auto write_ec = co_await to.write({payload_area.first(n), relay_headroom});
       if (write_ec) break;
     }
     if (read_ec == asio::error::eof) {
-      co_await send_end_of_stream(to);
+      co_await to.send_end_of_stream();
       watch.direction_ended(true);
       co_return;
     }
@@ -92,8 +88,6 @@ awaitable<void> pump(From& from, To& to, std::span<std::byte> buf, relay_watch& 
   }
   watch.direction_ended(false);
 }
-
-inline constexpr std::size_t relay_buffer_size = 16 * 1024;
 
 // Relays until both directions have ended, one fails, or the watchdog fires. On failure
 // both streams are set to reset on close, so each peer learns it was an error.
@@ -107,8 +101,8 @@ awaitable<relay_end> relay(A& a, B& b, std::span<std::byte> a_to_b, std::span<st
                         : watch.failed()     ? relay_end::failed
                                              : relay_end::completed;
   if (end == relay_end::failed) {
-    abort_on_close(a);
-    abort_on_close(b);
+    a.abort();
+    b.abort();
   }
   co_return end;
 }

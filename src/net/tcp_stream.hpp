@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// Plain TCP as a relay stream: the innermost layer of every transport.
+//
+// The relay stream concept (what net::relay and the ws/tls layers need of a stream):
+//   awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<std::byte> buf);
+//       Some bytes of the stream's payload, or asio::error::eof at its end.
+//   awaitable<error_code> write(chunk c);
+//       All of c.payload. A layer may frame it in place: it may change the payload bytes
+//       and use up to c.headroom bytes in front of them (kept free by the caller), so a
+//       header and its payload leave in one write, without a copy.
+//   awaitable<void> send_end_of_stream();
+//       Half-close: the peer reads end of stream, while this side can still read.
+//   void abort() noexcept;
+//       The next close sends a reset, so the peer learns it was an error.
+#pragma once
+
+#include "core/asio.hpp"
+#include "net/socket_options.hpp"
+
+#include <cstddef>
+#include <span>
+#include <tuple>
+
+namespace kmr::net {
+
+// A payload to write, with `headroom` writable bytes right in front of it.
+struct chunk {
+  std::span<std::byte> payload;
+  std::size_t headroom = 0;
+};
+
+class tcp_stream {
+ public:
+  explicit tcp_stream(tcp::socket s) : socket_(std::move(s)) {}
+
+  awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<std::byte> buf) {
+    co_return co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()), nothrow);
+  }
+
+  awaitable<error_code> write(chunk c) {
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(c.payload.data(), c.payload.size()),
+                                              nothrow);
+    co_return ec;
+  }
+
+  awaitable<void> send_end_of_stream() {
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    co_return;
+  }
+
+  void abort() noexcept { reset_on_close(socket_); }
+
+  tcp::socket& socket() noexcept { return socket_; }
+
+ private:
+  tcp::socket socket_;
+};
+
+}  // namespace kmr::net
