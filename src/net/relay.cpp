@@ -14,10 +14,10 @@ const char* describe(relay_end e) noexcept {
 }
 
 awaitable<relay_end> relay_watch::watch() {
-  co_await asio::this_coro::throw_if_cancelled(false);
   for (;;) {
     if (failed_) co_return relay_end::failed;
-    const bool half_closed = ended_ > 0;
+    if (ended_ == 2) co_return relay_end::completed;
+    const bool half_closed = ended_ == 1;
     const auto limit = half_closed ? half_close_limit_ : idle_limit_;
     if (limit.count() == 0)
       wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
@@ -25,8 +25,6 @@ awaitable<relay_end> relay_watch::watch() {
       wakeup_.expires_at(last_activity_ + limit);
 
     auto [ec] = co_await wakeup_.async_wait(nothrow);
-    const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
-    if (cancelled != asio::cancellation_type::none) co_return relay_end::completed;  // pumps done
     if (ec) continue;  // woken by a direction ending: re-evaluate
     // The precise clock here (rare path): the coarse one may lag the timer by a tick.
     if (limit.count() != 0 && std::chrono::steady_clock::now() >= last_activity_ + limit)

@@ -9,6 +9,8 @@
 #pragma once
 
 #include "core/asio.hpp"
+#include "core/completion_latch.hpp"
+#include "core/report_exception.hpp"
 #include "opt/config.hpp"
 #include "net/tcp_stream.hpp"
 
@@ -45,9 +47,9 @@ class relay_watch {
     ++ended_;
     wakeup_.cancel();  // the watchdog re-evaluates: half-closed now, or failed
   }
-  bool failed() const noexcept { return failed_; }
 
-  // Returns when the connection must end early; cancelled when the pumps finish first.
+  // Returns `completed` once both directions have ended, `failed` as soon as one fails,
+  // or a timeout verdict when a limit passes first.
   awaitable<relay_end> watch();
 
  private:
@@ -70,7 +72,6 @@ inline constexpr std::size_t relay_storage_size = relay_headroom + relay_buffer_
 // half-close on to `to`.
 template <class From, class To>
 awaitable<void> pump(From& from, To& to, std::span<std::byte> storage, relay_watch& watch) {
-  co_await asio::this_coro::throw_if_cancelled(false);
   const auto payload_area = storage.subspan(relay_headroom);
   for (;;) {
     auto [read_ec, n] = co_await from.read_some(payload_area);
@@ -89,22 +90,39 @@ awaitable<void> pump(From& from, To& to, std::span<std::byte> storage, relay_wat
   watch.direction_ended(false);
 }
 
-// Relays until both directions have ended, one fails, or the watchdog fires. On failure
-// both streams are set to reset on close, so each peer learns it was an error.
+// Relays until both directions have ended, one fails, or the watchdog fires. This
+// coroutine runs the a-to-b pump itself and spawns the b-to-a pump and the watchdog; it
+// returns only after both have finished, because they use its frame. To end early the
+// watchdog closes both streams (after setting them to reset on a failure), which makes
+// every pending and later operation complete at once.
 template <class A, class B>
 awaitable<relay_end> relay(A& a, B& b, std::span<std::byte> a_to_b, std::span<std::byte> b_to_a,
                            const opt::relay_limits& limits) {
-  using namespace asio::experimental::awaitable_operators;
-  relay_watch watch(co_await asio::this_coro::executor, limits);
-  auto outcome = co_await ((pump(a, b, a_to_b, watch) && pump(b, a, b_to_a, watch)) || watch.watch());
-  const relay_end end = outcome.index() == 1 ? std::get<1>(outcome)
-                        : watch.failed()     ? relay_end::failed
-                                             : relay_end::completed;
-  if (end == relay_end::failed) {
-    a.abort();
-    b.abort();
-  }
-  co_return end;
+  const auto ex = co_await asio::this_coro::executor;
+  relay_watch watch(ex, limits);
+  completion_latch children(ex, 2);
+  relay_end verdict = relay_end::completed;
+
+  asio::co_spawn(ex, pump(b, a, b_to_a, watch), [&children](std::exception_ptr e) {
+    report_exception("relay", e);
+    children.arrive();
+  });
+  asio::co_spawn(ex, watch.watch(), [&](std::exception_ptr e, relay_end why) {
+    report_exception("relay watchdog", e);
+    verdict = e ? relay_end::failed : why;
+    if (verdict == relay_end::failed) {
+      a.abort();  // each peer learns it was an error, not a clean end
+      b.abort();
+    }
+    if (verdict != relay_end::completed) {
+      a.close();
+      b.close();
+    }
+    children.arrive();
+  });
+  co_await pump(a, b, a_to_b, watch);
+  co_await children.wait();
+  co_return verdict;
 }
 
 }  // namespace kmr::net

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "net/resolver.hpp"
 
+#include <optional>
+
 namespace kmr::net {
 namespace {
 

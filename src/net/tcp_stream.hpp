@@ -12,6 +12,8 @@
 //       Half-close: the peer reads end of stream, while this side can still read.
 //   void abort() noexcept;
 //       The next close sends a reset, so the peer learns it was an error.
+//   void close() noexcept;
+//       Closes at once: pending operations complete with an error, and so do later ones.
 #pragma once
 
 #include "core/asio.hpp"
@@ -50,6 +52,11 @@ class tcp_stream {
   }
 
   void abort() noexcept { reset_on_close(socket_); }
+
+  void close() noexcept {
+    error_code ignored;
+    socket_.close(ignored);
+  }
 
   tcp::socket& socket() noexcept { return socket_; }
 

@@ -28,8 +28,8 @@ std::optional<std::size_t> decode_into(std::string_view text, std::byte* out) no
   std::size_t written = 0;
   for (std::size_t i = 0; i < text.size(); i += 4) {
     const bool last = i + 4 == text.size();
-    const std::size_t pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=' && text[i + 3] == '=')
-                                 : 0;
+    const std::size_t pad =
+        last ? (text[i + 3] == '=') + (text[i + 2] == '=' && text[i + 3] == '=') : 0;
     std::uint32_t group = 0;
     for (std::size_t j = 0; j < 4 - pad; ++j) {
       const std::uint8_t v = sextet(text[i + j]);

@@ -41,8 +41,10 @@ std::size_t header_size_for(std::uint64_t payload_len, bool masked) noexcept {
   return 2 + ext + (masked ? 4 : 0);
 }
 
-std::size_t encode_header(const frame_header& h, std::span<std::byte, max_header_size> out) noexcept {
-  out[0] = std::byte{static_cast<std::uint8_t>((h.fin ? fin_bit : 0) | static_cast<std::uint8_t>(h.op))};
+std::size_t encode_header(const frame_header& h,
+                          std::span<std::byte, max_header_size> out) noexcept {
+  out[0] =
+      std::byte{static_cast<std::uint8_t>((h.fin ? fin_bit : 0) | static_cast<std::uint8_t>(h.op))};
   const std::uint8_t m = h.mask ? mask_bit : 0;
   std::size_t n = 2;
   if (h.payload_len <= 125) {
@@ -142,30 +144,26 @@ const char* frame_reader::check_first_bytes() const noexcept {
 // 14 bytes are kept); returns the bytes used and sets `complete` once the header is whole.
 std::size_t frame_reader::read_header(std::span<const std::byte> input, bool& complete) noexcept {
   std::size_t used = 0;
-  complete = false;
-  while (used < input.size()) {
+  for (;;) {
     std::size_t need = 2;
     if (header_len_ >= 2) {
       const std::uint8_t b1 = u8(header_[1]);
       need += extended_len_size(b1 & len_bits) + ((b1 & mask_bit) ? 4 : 0);
     }
+    complete = header_len_ == need;
+    if (complete || used == input.size()) return used;
     const std::size_t n = std::min(need - header_len_, input.size() - used);
     std::copy_n(input.begin() + used, n, header_.begin() + header_len_);
     const bool had_first_two = header_len_ >= 2;
     header_len_ = static_cast<std::uint8_t>(header_len_ + n);
     used += n;
-    if (header_len_ < 2) break;
-    if (!had_first_two) {
+    if (!had_first_two && header_len_ >= 2) {
       if (const char* why = check_first_bytes()) {
         fail(why);
         return used;
       }
-      continue;  // now the full header size is known
     }
-    complete = header_len_ == need;
-    break;
   }
-  return used;
 }
 
 // Decodes the complete header in header_ and prepares for its payload.
@@ -200,7 +198,8 @@ const char* frame_reader::start_frame() noexcept {
 // Accumulates a control frame's payload in control_ (it may arrive split) and unmasks it
 // there with the running phase.
 step frame_reader::control_bytes(std::span<std::byte> input, std::size_t pos) noexcept {
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size() - pos));
+  const std::size_t n =
+      static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size() - pos));
   std::copy_n(input.begin() + pos, n, control_.begin() + control_len_);
   if (masked_) phase_ = apply_mask(std::span(control_).subspan(control_len_, n), key_, phase_);
   control_len_ = static_cast<std::uint8_t>(control_len_ + n);
@@ -246,7 +245,8 @@ step frame_reader::next(std::span<std::byte> input) noexcept {
       state_ = state::header;
       continue;
     }
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size() - pos));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size() - pos));
     if (n == 0) return {step::kind::need_more, pos, {}, {}, nullptr};
     const std::span<std::byte> slice = input.subspan(pos, n);
     // The phase carries over between reads: restarting at key byte 0 on every read is

@@ -29,8 +29,8 @@ struct frame_header {
   std::uint64_t payload_len = 0;
 };
 
-constexpr std::size_t max_header_size = 14;            // 2 + 8 (64-bit length) + 4 (key)
-constexpr std::size_t max_control_payload = 125;       // RFC 6455 §5.5
+constexpr std::size_t max_header_size = 14;       // 2 + 8 (64-bit length) + 4 (key)
+constexpr std::size_t max_control_payload = 125;  // RFC 6455 §5.5
 constexpr std::size_t max_control_frame_size = 2 + 4 + max_control_payload;
 
 // Size of the header for a frame of `payload_len` bytes, so that a writer can reserve
@@ -39,7 +39,8 @@ std::size_t header_size_for(std::uint64_t payload_len, bool masked) noexcept;
 
 // Writes the header with the minimal length encoding (RFC 6455 §5.2: 7 bits up to 125,
 // 16 bits up to 65535, else 64 bits); returns its size, header_size_for(...).
-std::size_t encode_header(const frame_header& h, std::span<std::byte, max_header_size> out) noexcept;
+std::size_t encode_header(const frame_header& h,
+                          std::span<std::byte, max_header_size> out) noexcept;
 
 // XORs `data` in place with `key`, starting at key byte `phase % 4`; returns the phase
 // for the bytes that follow, so a payload can be masked in pieces. An all-zero key
@@ -56,10 +57,10 @@ std::size_t encode_control(opcode op, std::span<const std::byte> payload,
 struct step {
   enum class kind : std::uint8_t { need_more, data, ping, pong, close, protocol_error };
   kind what = kind::need_more;
-  std::size_t consumed = 0;                      // prefix of the input that was used
-  std::span<std::byte> data;                     // kind::data: unmasked payload, in place
-  std::span<const std::byte> control_payload;    // ping/pong/close: valid until next call
-  const char* error = nullptr;                   // protocol_error: static message
+  std::size_t consumed = 0;                    // prefix of the input that was used
+  std::span<std::byte> data;                   // kind::data: unmasked payload, in place
+  std::span<const std::byte> control_payload;  // ping/pong/close: valid until next call
+  const char* error = nullptr;                 // protocol_error: static message
 };
 
 // The receiving side of a WebSocket byte stream. Feed it what the socket delivered;
