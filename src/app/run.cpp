@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "app/run.hpp"
 
-#include "app/tunnel.hpp"
+#include "app/session.hpp"
 #include "core/log.hpp"
 #include "core/report_exception.hpp"
 #include "net/listener.hpp"
@@ -80,7 +80,10 @@ void print_banner(const opt::tunnel_config& cfg, const tcp::endpoint& bound) {
   line("remote: " + cfg.remote.to_string());
   line(layer_line(cfg));
   line(fmt::format("threads: {}", cfg.threads));
+  if (cfg.ws) line(fmt::format("ws: host: {}, path: {}", cfg.ws->host, cfg.ws->path));
+  if (cfg.ws && cfg.role == opt::side::client) line(std::string("mask: ") + opt::to_string(cfg.ws->mask));
   for (const auto& item : cfg.ignored_items) log::warn("ignoring unknown option '{}'", item);
+  for (const auto& warning : cfg.warnings) log::warn("{}", warning);
 }
 
 int serve(const opt::tunnel_config& cfg) {

@@ -15,8 +15,10 @@ using std::chrono::milliseconds;
 
 // Items of the original kaminari that this build does not carry yet. Refusing them is
 // safer than silently falling back to plain TCP (the original's realm#56 lesson).
-constexpr std::array not_yet_supported_layers = {std::string_view("ws"), std::string_view("tls"),
-                                                 std::string_view("uot")};
+constexpr std::array not_yet_supported_layers = {std::string_view("tls"), std::string_view("uot")};
+
+// Flags: present or not, never with a value.
+constexpr std::array flag_options = {std::string_view("ws")};
 
 // The original's per-layer options. They are known, so they are never reported as
 // unknown: SIP003 hosts pass one string to both sides, and client-only options reaching
@@ -31,7 +33,9 @@ constexpr std::array value_options = {std::string_view("threads"), std::string_v
                                       std::string_view("connect-timeout"),
                                       std::string_view("idle-timeout"),
                                       std::string_view("half-close-timeout"),
-                                      std::string_view("keepalive")};
+                                      std::string_view("keepalive"),
+                                      std::string_view("handshake-timeout"),
+                                      std::string_view("fallback")};
 
 template <std::size_t N>
 bool is_one_of(std::string_view key, const std::array<std::string_view, N>& names) {
@@ -73,6 +77,10 @@ expected<std::vector<std::string>, option_error> check_items(const plugin_option
       if (e.had_equals) return fail(e.key, "is a flag and takes no value");
       return fail(e.key, "this layer is not supported by this build yet");
     }
+    if (is_one_of(e.key, flag_options)) {
+      if (e.had_equals) return fail(e.key, "is a flag and takes no value");
+      continue;
+    }
     if (is_one_of(e.key, value_options)) {
       if (!e.had_equals) return fail(e.key, "needs a value (" + e.key + "=...)");
       continue;
@@ -83,6 +91,33 @@ expected<std::vector<std::string>, option_error> check_items(const plugin_option
     if (std::find(ignored.begin(), ignored.end(), item) == ignored.end()) ignored.push_back(item);
   }
   return ignored;
+}
+
+// ws;host=...;path=... (both sides), mask= (client), fallback= (server).
+expected<std::optional<ws_config>, option_error> read_ws(side role, const plugin_options& o,
+                                                         std::vector<std::string>& warnings) {
+  if (!o.has_flag("ws")) return std::optional<ws_config>{};
+  const auto host = o.value("host");
+  if (!host) return fail("host", "ws needs host=<HTTP host>");
+  const auto path = o.value("path");
+  if (!path) return fail("path", "ws needs path=</request/path>");
+  ws_config c{std::string(*host), std::string(*path), mask_mode::skip, std::nullopt};
+  if (c.path.front() != '/')
+    warnings.push_back("path '" + c.path + "' does not start with '/'; proxies and CDNs may refuse it");
+  if (role == side::client) {
+    // The original reads anything but "standard" and "fixed" as skip; so do we, aloud.
+    const auto mask = o.value("mask");
+    if (mask == "fixed") c.mask = mask_mode::fixed;
+    else if (mask == "standard") c.mask = mask_mode::standard;
+    else if (mask && *mask != "skip" && *mask != "skipped")
+      warnings.push_back("mask '" + std::string(*mask) + "' is not skip, fixed or standard; using skip");
+  }
+  if (const auto fb = o.value("fallback"); fb && role == side::server) {
+    auto where = parse_host_port(*fb);
+    if (!where) return fail("fallback", where.error());
+    c.fallback = std::move(*where);
+  }
+  return std::optional(std::move(c));
 }
 
 }  // namespace
@@ -120,9 +155,27 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
   if (keepalive->count() != 0 && *keepalive < std::chrono::seconds(1))
     return fail("keepalive", "must be 0 (off) or at least 1s");
   c.limits = {*connect, *idle, *half_close, *keepalive};
+  auto handshake = read_duration(options, "handshake-timeout", c.handshake_timeout, false);
+  if (!handshake) return unexpected(handshake.error());
+  c.handshake_timeout = *handshake;
+
+  auto ws = read_ws(role, options, c.warnings);
+  if (!ws) return unexpected(ws.error());
+  c.ws = std::move(*ws);
   return c;
 }
 
-std::string layer_label(const tunnel_config&) { return "[plain]"; }
+const char* to_string(mask_mode m) noexcept {
+  switch (m) {
+    case mask_mode::skip: return "skip";
+    case mask_mode::fixed: return "fixed";
+    case mask_mode::standard: return "standard";
+  }
+  return "?";
+}
+
+std::string layer_label(const tunnel_config& config) {
+  return config.ws ? "[ws][plain]" : "[plain]";
+}
 
 }  // namespace kmr::opt

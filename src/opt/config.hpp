@@ -9,6 +9,7 @@
 #include "opt/plugin_options.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,18 @@ struct relay_limits {
   std::chrono::milliseconds keepalive{std::chrono::seconds(60)};  // 0: keepalive off
 };
 
+// How a client masks its WebSocket frames (kaminari-wire §5.7). `skip` sends an all-zero
+// key, which is valid RFC 6455 and lets a kaminari server skip the XOR.
+enum class mask_mode { skip, fixed, standard };
+const char* to_string(mask_mode m) noexcept;
+
+struct ws_config {
+  std::string host;  // the Host header (client) / the Host expected (server)
+  std::string path;  // the request target, compared exactly by the server
+  mask_mode mask = mask_mode::skip;          // client only
+  std::optional<host_port> fallback;         // server only: where refused requests go
+};
+
 struct tunnel_config {
   side role = side::client;
   host_port listen;
@@ -33,15 +46,20 @@ struct tunnel_config {
   unsigned threads = 1;
   log::level log_level = log::level::info;
   relay_limits limits;
+  // TLS and WebSocket set-up together must finish within this (default 10 s).
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
+  std::optional<ws_config> ws;
   // Items that were ignored (unknown keys, e.g. "mux=0" meant for another plugin).
   std::vector<std::string> ignored_items;
+  // Accepted, but worth a word at start-up (e.g. an unknown mask mode, read as skip).
+  std::vector<std::string> warnings;
 };
 
 // Checks every option; the error names the first offending option.
 expected<tunnel_config, option_error> make_config(side role, host_port listen, host_port remote,
                                                   const plugin_options& options);
 
-// "[plain]" today; "[ws][tls][plain]" once the layers exist, as the original prints.
+// The layer stack as the original prints it: "[plain]", "[ws][plain]", "[ws][tls][plain]".
 std::string layer_label(const tunnel_config& config);
 
 }  // namespace kmr::opt

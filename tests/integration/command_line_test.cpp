@@ -64,7 +64,9 @@ INSTANTIATE_TEST_SUITE_P(CommandLine, BadOption,
                                            bad_option{"connect-timeout=-1", "connect-timeout"},
                                            bad_option{"idle-timeout=soon", "idle-timeout"},
                                            bad_option{"half-close-timeout=1x", "half-close-timeout"},
-                                           bad_option{"keepalive=-5", "keepalive"}, bad_option{"ws", "ws"},
+                                           bad_option{"keepalive=-5", "keepalive"}, bad_option{"ws", "host"},
+                                           bad_option{"ws;host=a", "path"}, bad_option{"ws=1", "ws"},
+                                           bad_option{"handshake-timeout=0", "handshake-timeout"},
                                            bad_option{"tls=1", "tls"}, bad_option{"uot", "uot"},
                                            bad_option{"threads=2\\", "backslash"}));
 

@@ -76,7 +76,6 @@ TEST(Config, EmptyValueCountsAsAbsent) {
 
 TEST(Config, RefusesLayersThisBuildDoesNotCarry) {
   // Falling back to plain TCP when TLS was asked for would mislead the user (realm#56).
-  EXPECT_EQ(failing_key("ws;host=a;path=/"), "ws");
   EXPECT_EQ(failing_key("tls;sni=a"), "tls");
   EXPECT_EQ(failing_key("uot"), "uot");
 }
@@ -106,4 +105,57 @@ TEST(Config, MatchesKeysExactly) {
   auto c = config_of("threadsx=0");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->ignored_items, std::vector<std::string>{"threadsx=0"});
+}
+
+TEST(Config, ReadsWebSocketOptions) {
+  auto c = config_of("ws;host=example.com;path=/ws");
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->ws);
+  EXPECT_EQ(c->ws->host, "example.com");
+  EXPECT_EQ(c->ws->path, "/ws");
+  EXPECT_EQ(c->ws->mask, kmr::opt::mask_mode::skip);
+  EXPECT_EQ(kmr::opt::layer_label(*c), "[ws][plain]");
+}
+
+TEST(Config, WebSocketNeedsHostAndPath_Kaminari14_1) {
+  // kaminari-wire §14.1: "ws;host=a.b.c" is fatal; so is a missing host.
+  EXPECT_EQ(failing_key("ws;host=a.b.c"), "path");
+  EXPECT_EQ(failing_key("ws;path=/"), "host");
+  EXPECT_EQ(failing_key("ws;host=;path=/"), "host");  // empty counts as absent
+}
+
+TEST(Config, ReadsMaskModes_UnknownMeansSkip) {
+  const auto mask_of = [](std::string_view extra) {
+    auto c = config_of(std::string("ws;host=a;path=/;") + std::string(extra));
+    EXPECT_TRUE(c && c->ws);
+    return c->ws->mask;
+  };
+  EXPECT_EQ(mask_of("mask=fixed"), kmr::opt::mask_mode::fixed);
+  EXPECT_EQ(mask_of("mask=standard"), kmr::opt::mask_mode::standard);
+  EXPECT_EQ(mask_of("mask=skip"), kmr::opt::mask_mode::skip);
+  EXPECT_EQ(mask_of("mask=skipped"), kmr::opt::mask_mode::skip);  // the seed README's spelling
+  EXPECT_EQ(mask_of("mask=Standard"), kmr::opt::mask_mode::skip);  // exact, as in the original
+  auto c = config_of("ws;host=a;path=/;mask=bogus");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->warnings.size(), 1u);  // said aloud, unlike the original
+}
+
+TEST(Config, ReadsFallbackOnTheServerOnly) {
+  auto server = config_of("ws;host=a;path=/;fallback=127.0.0.1:8080", side::server);
+  ASSERT_TRUE(server && server->ws && server->ws->fallback);
+  EXPECT_EQ(server->ws->fallback->to_string(), "127.0.0.1:8080");
+  auto client = config_of("ws;host=a;path=/;fallback=127.0.0.1:8080", side::client);
+  ASSERT_TRUE(client && client->ws);
+  EXPECT_FALSE(client->ws->fallback);
+  EXPECT_TRUE(config_of("ws;host=a;path=/;fallback=nowhere", side::client));  // client ignores it
+  auto bad = config_of("ws;host=a;path=/;fallback=nowhere", side::server);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().key, "fallback");
+}
+
+TEST(Config, ReadsHandshakeTimeout) {
+  auto c = config_of("handshake-timeout=3s");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->handshake_timeout, 3s);
+  EXPECT_EQ(failing_key("handshake-timeout=0"), "handshake-timeout");
 }

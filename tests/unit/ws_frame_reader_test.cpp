@@ -332,7 +332,7 @@ TEST(WsFrameReader, RandomFramesSurviveRandomSplits) {
       std::optional<mask_key> k;
       if (rng() % 3 == 0) k = random_key();
       else if (rng() % 2) k = zero_key;
-      const bytes p = pattern(rng() % 3 == 0 ? rng() % 70000 : rng() % 300, rng());
+      const bytes p = pattern(rng() % 3 == 0 ? rng() % 70000 : rng() % 300, static_cast<unsigned>(rng()));
       append(stream, frame(fin, op, k, p));
       append(data, p);
       in_message = !fin;

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Steps both sides of a session share: naming the peer, connecting out with logging,
+// the handshake deadline, and the relay with its buffers.
+#pragma once
+
+#include "app/session.hpp"
+#include "core/deadline.hpp"
+#include "core/log.hpp"
+#include "net/relay.hpp"
+
+#include <sys/socket.h>
+
+#include <memory>
+#include <string>
+#include <tuple>
+
+namespace kmr::app {
+
+// "1.2.3.4:5678", or "?" once the peer is gone.
+std::string peer_of(const tcp::socket& s);
+
+// Resolves and connects to `where`, trying each address; a failure is logged (at most once
+// a second per worker) with the session id.
+awaitable<std::tuple<error_code, tcp::socket>> connect_logged(session_context& ctx, const opt::host_port& where,
+                                                              std::uint64_t id, const std::string& peer);
+
+// Runs a handshake step under the configured handshake deadline. On expiry the socket is
+// shut down in both directions (by descriptor, so it works whichever object owns the
+// socket by then), which makes the step fail at its next read or write.
+template <class T>
+awaitable<deadline_result<T>> within_handshake_deadline(awaitable<T> step, const session_context& ctx,
+                                                        const tcp::socket& socket) {
+  const int fd = const_cast<tcp::socket&>(socket).native_handle();
+  co_return co_await with_deadline(std::move(step), ctx.config.handshake_timeout,
+                                   [fd] { ::shutdown(fd, SHUT_RDWR); });
+}
+
+// Relays between two streams with buffers owned by this call, and logs how it ended.
+template <class A, class B>
+awaitable<void> relay_logged(A& a, B& b, const session_context& ctx, std::uint64_t id, const std::string& peer) {
+  constexpr auto size = net::relay_storage_size;
+  const auto buffers = std::make_unique_for_overwrite<std::byte[]>(2 * size);
+  const std::span<std::byte> a_to_b(buffers.get(), size), b_to_a(buffers.get() + size, size);
+  const auto end = co_await net::relay(a, b, a_to_b, b_to_a, ctx.config.limits);
+  log::debug("#{} {}: {}", id, peer, net::describe(end));
+}
+
+}  // namespace kmr::app
