@@ -71,8 +71,8 @@ outcome feed(bytes stream, std::vector<std::size_t> cuts) {
         o.data.insert(o.data.end(), s.data.begin(), s.data.end());
       } else {
         check(s.control_payload.size() <= kmr::ws::max_control_payload);
-        o.controls.push_back({s.what, bytes(s.control_payload.begin(), s.control_payload.end()),
-                              o.data.size()});
+        o.controls.push_back(
+            {s.what, bytes(s.control_payload.begin(), s.control_payload.end()), o.data.size()});
       }
       if (s.what == kind::close) {
         const step again = r.next(chunk.subspan(s.consumed));
@@ -110,7 +110,8 @@ void split_invariance(const std::uint8_t* data, std::size_t size) {
 }
 
 // One frame per recipe byte b: b&7 picks data (0-3, 7), ping (4), pong (5) or close (6);
-// (b>>3)&3 the mask (none, zero key, random key); bit 5 FIN; bits 6-7 the length scale.
+// (b>>3)&3 the mask (none, zero key, random key); bit 5 FIN; bits 6-7 the length form
+// (7-bit, 16-bit, 64-bit). The stream stays under 70000 bytes, so runs stay fast.
 struct recipe {
   bytes stream;
   outcome expected;
@@ -120,18 +121,18 @@ recipe build(const std::uint8_t* data, std::size_t size, std::minstd_rand& rng) 
   recipe out;
   bool in_message = false, closed = false;
   std::size_t pos = 0;
-  while (pos + 2 <= size && !closed && out.stream.size() < (1u << 18)) {
+  while (pos + 2 <= size && !closed && out.stream.size() < 70000) {
     const std::uint8_t b = data[pos++], len_byte = data[pos++];
     const int what = b & 7;
     const bool control = what >= 4 && what <= 6;
-    std::size_t len = control ? len_byte % 126
-                      : (b & 0xc0) == 0xc0 ? len_byte * 1024u + 65536u  // 64-bit length
-                      : (b & 0x40)         ? len_byte * 256u + 126u     // 16-bit length
+    std::size_t len = control              ? len_byte % 126
+                      : (b & 0xc0) == 0xc0 ? len_byte + 65536u     // 64-bit length
+                      : (b & 0x40)         ? len_byte * 2u + 126u  // 16-bit length
                                            : len_byte;
     const bool fin = control || (b & 0x20) != 0;
-    const opcode op = what == 4   ? opcode::ping
-                      : what == 5 ? opcode::pong
-                      : what == 6 ? opcode::close
+    const opcode op = what == 4    ? opcode::ping
+                      : what == 5  ? opcode::pong
+                      : what == 6  ? opcode::close
                       : in_message ? opcode::continuation
                                    : opcode::binary;
     std::optional<mask_key> key;
@@ -141,7 +142,8 @@ recipe build(const std::uint8_t* data, std::size_t size, std::minstd_rand& rng) 
       for (auto& k : *key) k = static_cast<std::byte>(rng());
     }
     bytes payload(len);
-    for (auto& p : payload) p = static_cast<std::byte>(rng());
+    const auto seed = static_cast<std::uint8_t>(rng());
+    for (std::size_t i = 0; i < len; ++i) payload[i] = static_cast<std::byte>(i * 167 + seed);
     std::array<std::byte, kmr::ws::max_header_size> head{};
     const std::size_t n = kmr::ws::encode_header({fin, op, key, len}, head);
     out.stream.insert(out.stream.end(), head.begin(), head.begin() + n);
