@@ -7,7 +7,8 @@ set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libssl-dev libfmt-dev openssl)
 test_packages=(libgtest-dev googletest clang libclang-rt-14-dev
-               shadowsocks-libev curl python3 procps iproute2)
+               shadowsocks-libev curl python3 procps iproute2
+               shadowsocks-v2ray-plugin nginx socat)
 
 packages=("${build_packages[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${test_packages[@]}")

@@ -2,6 +2,7 @@
 #include "app/run.hpp"
 
 #include "app/session.hpp"
+#include "app/tls_setup.hpp"
 #include "core/log.hpp"
 #include "core/report_exception.hpp"
 #include "net/listener.hpp"
@@ -24,8 +25,8 @@ namespace {
 
 // One per thread: its own event loop, listener and session state (shared-nothing).
 struct worker {
-  worker(const opt::tunnel_config& cfg, unsigned index)
-      : ctx(1), sessions(ctx.get_executor(), cfg, index, cfg.threads) {}
+  worker(const opt::tunnel_config& cfg, const tls_setup* tls, unsigned index)
+      : ctx(1), sessions(ctx.get_executor(), cfg, tls, index, cfg.threads) {}
   asio::io_context ctx;
   tcp::acceptor acceptor{ctx};
   session_context sessions;
@@ -81,12 +82,13 @@ void print_banner(const opt::tunnel_config& cfg, const tcp::endpoint& bound) {
   line(layer_line(cfg));
   line(fmt::format("threads: {}", cfg.threads));
   if (cfg.ws) line(fmt::format("ws: host: {}, path: {}", cfg.ws->host, cfg.ws->path));
+  if (cfg.tls) line(tls_banner(cfg));
   if (cfg.ws && cfg.role == opt::side::client) line(std::string("mask: ") + opt::to_string(cfg.ws->mask));
   for (const auto& item : cfg.ignored_items) log::warn("ignoring unknown option '{}'", item);
   for (const auto& warning : cfg.warnings) log::warn("{}", warning);
 }
 
-int serve(const opt::tunnel_config& cfg) {
+int serve(const opt::tunnel_config& cfg, const tls_setup* tls) {
   // The signal handler is installed before the banner announces readiness and before any
   // worker thread exists: a SIGTERM sent the moment "listen:" appears must end the
   // process cleanly (status 0), never by the signal's default action.
@@ -94,7 +96,7 @@ int serve(const opt::tunnel_config& cfg) {
   asio::signal_set signals(signals_ctx, SIGINT, SIGTERM);
 
   std::list<worker> workers;  // list: workers are not movable (io_context)
-  for (unsigned i = 0; i < cfg.threads; ++i) workers.emplace_back(cfg, i);
+  for (unsigned i = 0; i < cfg.threads; ++i) workers.emplace_back(cfg, tls, i);
   if (!open_listeners(workers, cfg)) return exit_runtime_error;
   print_banner(cfg, workers.front().acceptor.local_endpoint());
 
@@ -141,9 +143,15 @@ int run_program(opt::side role, int argc, char** argv) {
   if (!config) return config.error();
   log::set_level(config->log_level);
 
+  auto tls = make_tls_setup(*config);
+  if (!tls) {
+    log::error("{}: option '{}': {}", name, tls.error().key, tls.error().message);
+    return exit_usage_error;
+  }
+
   std::signal(SIGPIPE, SIG_IGN);  // a peer that vanished must cost a write error, not the process
   net::raise_nofile_limit();
-  return serve(*config);
+  return serve(*config, tls->get());
 }
 
 }  // namespace kmr::app

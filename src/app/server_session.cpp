@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
-// kaminaris's session: a tunnel connection, carried out to the remote.
+// kaminaris's session: a tunnel connection, through its layers (plain, ws, tls, or ws
+// inside tls), carried out to the remote.
 #include "app/session.hpp"
 #include "app/session_steps.hpp"
 #include "net/tcp_stream.hpp"
+#include "tls/stream.hpp"
 #include "ws/upgrade.hpp"
+
+#include <variant>
 
 namespace kmr::app {
 namespace {
@@ -22,7 +26,8 @@ awaitable<void> forward_to_remote(Tunnel& tunnel, session_context& ctx, std::uin
 
 // A request that is not our upgrade goes to the fallback web server, bytes already read
 // first, so a prober sees an ordinary site.
-awaitable<void> forward_to_fallback(net::tcp_stream& refused, std::string already_read, session_context& ctx,
+template <class Refused>
+awaitable<void> forward_to_fallback(Refused& refused, std::string already_read, session_context& ctx,
                                     std::uint64_t id, const std::string& peer) {
   auto [ec, outbound] = co_await connect_logged(ctx, *ctx.config.ws->fallback, id, peer);
   if (ec) co_return;
@@ -32,23 +37,53 @@ awaitable<void> forward_to_fallback(net::tcp_stream& refused, std::string alread
   co_await relay_logged(refused, site, ctx, id, peer);
 }
 
-awaitable<void> accept_ws(net::tcp_stream tunnel, session_context& ctx, std::uint64_t id, const std::string& peer) {
-  const auto& socket = tunnel.socket();
-  auto acc = co_await within_handshake_deadline(ws::accept_upgrade(std::move(tunnel), *ctx.config.ws), ctx,
-                                                socket);
-  auto& r = acc.value;
-  if (!acc.expired && r.refused) {
-    log::debug("#{} {}: not an upgrade for us ({}); handing it to the fallback", id, peer, r.detail);
-    co_await forward_to_fallback(*r.refused, std::move(r.already_read), ctx, id, peer);
-    co_return;
+// Probers and scanners fail here all day: debug, not warn.
+void report_refusal(std::uint64_t id, const std::string& peer, const char* layer, const std::string& why) {
+  log::debug("#{} {}: {} handshake failed: {}", id, peer, layer, why);
+}
+
+// What the layers made of the connection: the upgraded stream, or a request for the
+// fallback, or nothing (refused, already logged).
+template <class Next>
+struct ws_outcome {
+  std::optional<ws::stream<Next>> upgraded;
+  std::optional<Next> refused;
+  std::string already_read;
+};
+
+template <class Next>
+awaitable<ws_outcome<Next>> upgrade(Next next, session_context& ctx, std::uint64_t id, const std::string& peer) {
+  auto r = co_await ws::accept_upgrade(std::move(next), *ctx.config.ws);
+  if (!r.upgraded && !r.refused) report_refusal(id, peer, "WebSocket", r.ec.message() + ": " + r.detail);
+  if (r.refused) log::debug("#{} {}: not an upgrade for us ({}); to the fallback", id, peer, r.detail);
+  co_return ws_outcome<Next>{std::move(r.upgraded), std::move(r.refused), std::move(r.already_read)};
+}
+
+awaitable<std::optional<tls::stream>> secure(tcp::socket socket, session_context& ctx, std::uint64_t id,
+                                             const std::string& peer) {
+  auto [ec, stream] = co_await tls::stream::accept(std::move(socket), ctx.tls->context.get());
+  if (ec) {
+    report_refusal(id, peer, "TLS", stream && !stream->failure().empty() ? stream->failure() : ec.message());
+    co_return std::nullopt;
   }
-  if (acc.expired || !r.upgraded) {
-    // Probers and scanners land here all day: debug, not warn.
-    log::debug("#{} {}: WebSocket upgrade refused: {}", id, peer,
-               acc.expired ? std::string("handshake timed out") : r.ec.message() + ": " + r.detail);
-    co_return;
-  }
-  co_await forward_to_remote(*r.upgraded, ctx, id, peer);
+  if (stream->early_data_accepted()) log::debug("#{} {}: TLS early data accepted", id, peer);
+  co_return std::move(stream);
+}
+
+awaitable<ws_outcome<tls::stream>> secure_then_upgrade(tcp::socket socket, session_context& ctx, std::uint64_t id,
+                                                       const std::string& peer) {
+  auto secured = co_await secure(std::move(socket), ctx, id, peer);
+  if (!secured) co_return ws_outcome<tls::stream>{};
+  co_return co_await upgrade(std::move(*secured), ctx, id, peer);
+}
+
+template <class Next>
+awaitable<void> serve_ws_outcome(ws_outcome<Next>& outcome, session_context& ctx, std::uint64_t id,
+                                 const std::string& peer) {
+  if (outcome.refused)
+    co_await forward_to_fallback(*outcome.refused, std::move(outcome.already_read), ctx, id, peer);
+  else if (outcome.upgraded)
+    co_await forward_to_remote(*outcome.upgraded, ctx, id, peer);
 }
 
 }  // namespace
@@ -56,11 +91,27 @@ awaitable<void> accept_ws(net::tcp_stream tunnel, session_context& ctx, std::uin
 awaitable<void> server_session(tcp::socket inbound, session_context& ctx, std::uint64_t id) {
   const auto peer = peer_of(inbound);
   net::tune_connection(inbound, ctx.config.limits.keepalive);
-  net::tcp_stream tunnel(std::move(inbound));
-  if (ctx.config.ws)
-    co_await accept_ws(std::move(tunnel), ctx, id, peer);
-  else
-    co_await forward_to_remote(tunnel, ctx, id, peer);
+  const int fd = inbound.native_handle();
+  const bool ws = ctx.config.ws.has_value();
+
+  if (!ctx.tls && !ws) {
+    net::tcp_stream tunnel(std::move(inbound));
+    co_return co_await forward_to_remote(tunnel, ctx, id, peer);
+  }
+  // One deadline covers TLS and the WebSocket upgrade together.
+  if (!ctx.tls) {
+    auto r = co_await within_handshake_deadline(upgrade(net::tcp_stream(std::move(inbound)), ctx, id, peer), ctx, fd);
+    if (r.expired) co_return report_refusal(id, peer, "WebSocket", "timed out");
+    co_return co_await serve_ws_outcome(r.value, ctx, id, peer);
+  }
+  if (ws) {
+    auto r = co_await within_handshake_deadline(secure_then_upgrade(std::move(inbound), ctx, id, peer), ctx, fd);
+    if (r.expired) co_return report_refusal(id, peer, "TLS/WebSocket", "timed out");
+    co_return co_await serve_ws_outcome(r.value, ctx, id, peer);
+  }
+  auto r = co_await within_handshake_deadline(secure(std::move(inbound), ctx, id, peer), ctx, fd);
+  if (r.expired) co_return report_refusal(id, peer, "TLS", "timed out");
+  if (r.value) co_await forward_to_remote(*r.value, ctx, id, peer);
 }
 
 }  // namespace kmr::app

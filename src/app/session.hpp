@@ -8,18 +8,29 @@
 #include "core/rate_limit.hpp"
 #include "net/resolver.hpp"
 #include "opt/config.hpp"
+#include "tls/context.hpp"
+#include "tls/session_store.hpp"
 
 #include <cstdint>
 
 namespace kmr::app {
 
-// Per worker thread: what its sessions share (nothing crosses threads but the config).
+// The tls layer, built once at start-up and shared read-only by every worker.
+struct tls_setup {
+  tls::ssl_ctx_ptr context;         // client or server, as the process is
+  tls::client_settings client;      // the client's per-connection settings (SNI...)
+};
+
+// Per worker thread: what its sessions share (nothing crosses threads but the config and
+// the TLS context).
 struct session_context {
-  session_context(asio::any_io_executor ex, const opt::tunnel_config& cfg, unsigned worker_index,
-                  unsigned worker_count)
-      : config(cfg), resolver(std::move(ex)), next_id(worker_index), id_stride(worker_count) {}
+  session_context(asio::any_io_executor ex, const opt::tunnel_config& cfg, const tls_setup* tls_layer,
+                  unsigned worker_index, unsigned worker_count)
+      : config(cfg), tls(tls_layer), resolver(std::move(ex)), next_id(worker_index), id_stride(worker_count) {}
 
   const opt::tunnel_config& config;
+  const tls_setup* tls;  // null without the tls layer
+  tls::session_store tickets;  // client: this thread's session tickets, for resumption and 0-RTT
   net::resolver_cache resolver;
   rate_limit connect_failure_reports{std::chrono::seconds(1)};
   rate_limit handshake_failure_reports{std::chrono::seconds(1)};

@@ -25,12 +25,11 @@ awaitable<std::tuple<error_code, tcp::socket>> connect_logged(session_context& c
                                                               std::uint64_t id, const std::string& peer);
 
 // Runs a handshake step under the configured handshake deadline. On expiry the socket is
-// shut down in both directions (by descriptor, so it works whichever object owns the
-// socket by then), which makes the step fail at its next read or write.
+// shut down in both directions, which makes the step fail at its next read or write. The
+// socket is named by its descriptor, taken before the step was created: the step owns
+// the socket object by then.
 template <class T>
-awaitable<deadline_result<T>> within_handshake_deadline(awaitable<T> step, const session_context& ctx,
-                                                        const tcp::socket& socket) {
-  const int fd = const_cast<tcp::socket&>(socket).native_handle();
+awaitable<deadline_result<T>> within_handshake_deadline(awaitable<T> step, const session_context& ctx, int fd) {
   co_return co_await with_deadline(std::move(step), ctx.config.handshake_timeout,
                                    [fd] { ::shutdown(fd, SHUT_RDWR); });
 }

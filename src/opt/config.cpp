@@ -15,19 +15,20 @@ using std::chrono::milliseconds;
 
 // Items of the original kaminari that this build does not carry yet. Refusing them is
 // safer than silently falling back to plain TCP (the original's realm#56 lesson).
-constexpr std::array not_yet_supported_layers = {std::string_view("tls"), std::string_view("uot")};
+constexpr std::array not_yet_supported_layers = {std::string_view("uot")};
 
 // Flags: present or not, never with a value.
-constexpr std::array flag_options = {std::string_view("ws")};
+constexpr std::array flag_options = {std::string_view("ws"), std::string_view("tls"),
+                                     std::string_view("0rtt"), std::string_view("insecure")};
 
 // The original's per-layer options. They are known, so they are never reported as
 // unknown: SIP003 hosts pass one string to both sides, and client-only options reaching
 // the server (or the other way round) are normal.
 constexpr std::array seed_layer_options = {
-    std::string_view("host"), std::string_view("path"),       std::string_view("mask"),
-    std::string_view("sni"),  std::string_view("alpn"),       std::string_view("0rtt"),
-    std::string_view("insecure"), std::string_view("cert"),   std::string_view("key"),
-    std::string_view("servername"), std::string_view("ocsp")};
+    std::string_view("host"), std::string_view("path"), std::string_view("mask"),
+    std::string_view("sni"),  std::string_view("alpn"), std::string_view("cert"),
+    std::string_view("key"),  std::string_view("servername"), std::string_view("ocsp"),
+    std::string_view("ca")};
 
 constexpr std::array value_options = {std::string_view("threads"), std::string_view("log"),
                                       std::string_view("connect-timeout"),
@@ -120,6 +121,54 @@ expected<std::optional<ws_config>, option_error> read_ws(side role, const plugin
   return std::optional(std::move(c));
 }
 
+// "h2, http/1.1" -> {"h2", "http/1.1"}: split on ',', items trimmed, empty ones dropped,
+// as the original does.
+std::vector<std::string> split_alpn(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string value_or_empty(const plugin_options& o, std::string_view key) {
+  return std::string(o.value(key).value_or(""));
+}
+
+// tls;sni=... (client), tls;cert=...;key=... or tls;servername=... (server).
+expected<std::optional<tls_config>, option_error> read_tls(side role, const plugin_options& o,
+                                                           std::vector<std::string>& warnings) {
+  if (!o.has_flag("tls")) return std::optional<tls_config>{};
+  tls_config c;
+  if (role == side::client) {
+    c.sni = value_or_empty(o, "sni");
+    if (c.sni.empty()) return fail("sni", "tls needs sni=<server name> on the client");
+    c.alpn = split_alpn(o.value("alpn").value_or(""));
+    c.insecure = o.has_flag("insecure");
+    c.early_data = o.has_flag("0rtt");
+    c.ca_file = value_or_empty(o, "ca");
+    if (c.insecure)
+      warnings.push_back("insecure: the server's certificate is not verified; anyone in the path can read the tunnel");
+    return std::optional(std::move(c));
+  }
+  c.cert_file = value_or_empty(o, "cert");
+  c.key_file = value_or_empty(o, "key");
+  c.self_signed_name = value_or_empty(o, "servername");
+  c.ocsp_file = value_or_empty(o, "ocsp");
+  const bool have_pair = !c.cert_file.empty() && !c.key_file.empty();
+  if (!have_pair && c.self_signed_name.empty()) {
+    if (!c.cert_file.empty()) return fail("key", "tls needs key=<file> with cert=, or servername=");
+    if (!c.key_file.empty()) return fail("cert", "tls needs cert=<file> with key=, or servername=");
+    return fail("cert", "tls needs cert= and key=, or servername= on the server");
+  }
+  return std::optional(std::move(c));
+}
+
 }  // namespace
 
 expected<tunnel_config, option_error> make_config(side role, host_port listen, host_port remote,
@@ -162,6 +211,9 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
   auto ws = read_ws(role, options, c.warnings);
   if (!ws) return unexpected(ws.error());
   c.ws = std::move(*ws);
+  auto tls = read_tls(role, options, c.warnings);
+  if (!tls) return unexpected(tls.error());
+  c.tls = std::move(*tls);
   return c;
 }
 
@@ -175,7 +227,7 @@ const char* to_string(mask_mode m) noexcept {
 }
 
 std::string layer_label(const tunnel_config& config) {
-  return config.ws ? "[ws][plain]" : "[plain]";
+  return std::string(config.ws ? "[ws]" : "") + (config.tls ? "[tls]" : "") + "[plain]";
 }
 
 }  // namespace kmr::opt

@@ -39,6 +39,19 @@ struct ws_config {
   std::optional<host_port> fallback;         // server only: where refused requests go
 };
 
+// The tls layer's options (kaminari-wire §3.2); files are checked when the OpenSSL
+// context is built at start-up.
+struct tls_config {
+  // client
+  std::string sni;                // required on the client
+  std::vector<std::string> alpn;  // "h2, http/1.1" -> {"h2", "http/1.1"}
+  bool insecure = false;
+  bool early_data = false;        // 0rtt
+  std::string ca_file;            // ca= (extension): a private CA, beside the system store
+  // server
+  std::string cert_file, key_file, self_signed_name, ocsp_file;
+};
+
 struct tunnel_config {
   side role = side::client;
   host_port listen;
@@ -49,6 +62,7 @@ struct tunnel_config {
   // TLS and WebSocket set-up together must finish within this (default 10 s).
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   std::optional<ws_config> ws;
+  std::optional<tls_config> tls;  // with ws too, the WebSocket runs inside TLS (wss)
   // Items that were ignored (unknown keys, e.g. "mux=0" meant for another plugin).
   std::vector<std::string> ignored_items;
   // Accepted, but worth a word at start-up (e.g. an unknown mask mode, read as skip).

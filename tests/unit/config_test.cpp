@@ -75,9 +75,43 @@ TEST(Config, EmptyValueCountsAsAbsent) {
 }
 
 TEST(Config, RefusesLayersThisBuildDoesNotCarry) {
-  // Falling back to plain TCP when TLS was asked for would mislead the user (realm#56).
-  EXPECT_EQ(failing_key("tls;sni=a"), "tls");
+  // Falling back to plain TCP when UDP was asked for would mislead the user (realm#56).
   EXPECT_EQ(failing_key("uot"), "uot");
+}
+
+TEST(Config, ReadsTlsClientOptions_Kaminari14_1) {
+  auto c = config_of("tls;sni=a.b.c;alpn=h2, http/1.1;insecure;0rtt;ca=/etc/ca.pem");
+  ASSERT_TRUE(c && c->tls);
+  EXPECT_EQ(c->tls->sni, "a.b.c");
+  EXPECT_EQ(c->tls->alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+  EXPECT_TRUE(c->tls->insecure);
+  EXPECT_TRUE(c->tls->early_data);
+  EXPECT_EQ(c->tls->ca_file, "/etc/ca.pem");
+  EXPECT_EQ(kmr::opt::layer_label(*c), "[tls][plain]");
+  EXPECT_EQ(c->warnings.size(), 1u);  // insecure is said aloud once
+}
+
+TEST(Config, TlsClientNeedsSni) { EXPECT_EQ(failing_key("tls;alpn=h2"), "sni"); }
+
+TEST(Config, ReadsTlsServerCredentials_Kaminari14_1) {
+  auto pair = config_of("tls;key=/a;cert=/b;servername=;", side::server);
+  ASSERT_TRUE(pair && pair->tls);
+  EXPECT_EQ(pair->tls->cert_file, "/b");
+  EXPECT_EQ(pair->tls->key_file, "/a");
+  EXPECT_EQ(pair->tls->self_signed_name, "");
+  auto self = config_of("tls;key=;cert=;servername=x", side::server);
+  ASSERT_TRUE(self && self->tls);
+  EXPECT_EQ(self->tls->self_signed_name, "x");
+  auto missing = config_of("tls;key=/a;", side::server);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().key, "cert");
+  EXPECT_FALSE(config_of("tls", side::server));
+}
+
+TEST(Config, LabelsWssLikeTheOriginal) {
+  auto c = config_of("ws;host=a;path=/;tls;sni=a");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(kmr::opt::layer_label(*c), "[ws][tls][plain]");
 }
 
 TEST(Config, RejectsFlagsWithValues_UnlikeTheOriginal) {

@@ -98,7 +98,9 @@ outcome feed(bytes stream, std::vector<std::size_t> cuts) {
         break;
       }
       if (s.what == kind::protocol_error || s.what == kind::close) {
-        if (s.what == kind::close) o.controls.push_back({s.what, bytes(s.control_payload.begin(), s.control_payload.end()), o.data.size()});
+        if (s.what == kind::close)
+          o.controls.push_back(
+              {s.what, bytes(s.control_payload.begin(), s.control_payload.end()), o.data.size()});
         if (s.what == kind::protocol_error) o.error = s.error;
         const step again = r.next(chunk.subspan(s.consumed));  // sticky, consumes nothing
         EXPECT_EQ(again.what, s.what);
@@ -112,7 +114,8 @@ outcome feed(bytes stream, std::vector<std::size_t> cuts) {
         EXPECT_EQ(s.data.data() + s.data.size(), chunk.data() + s.consumed);  // in place
         o.data.insert(o.data.end(), s.data.begin(), s.data.end());
       } else {
-        o.controls.push_back({s.what, bytes(s.control_payload.begin(), s.control_payload.end()), o.data.size()});
+        o.controls.push_back(
+            {s.what, bytes(s.control_payload.begin(), s.control_payload.end()), o.data.size()});
       }
       chunk = chunk.subspan(s.consumed);
     }
@@ -156,16 +159,16 @@ TEST(WsFrameReader, DeliversEveryFrameKindAtEverySplit) {
     append(stream, frame(true, op, k, p));
     controls.push_back({op == opcode::ping ? kind::ping : kind::pong, p, data.size()});
   };
-  add_data(true, opcode::binary, random_key(), pattern(37, 1));    // odd length, random key
+  add_data(true, opcode::binary, random_key(), pattern(37, 1));  // odd length, random key
   add_control(opcode::ping, random_key(), text("ping!"));
-  add_data(true, opcode::binary, std::nullopt, pattern(126, 2));   // unmasked, 16-bit length
+  add_data(true, opcode::binary, std::nullopt, pattern(126, 2));  // unmasked, 16-bit length
   add_control(opcode::pong, std::nullopt, {});
-  add_data(true, opcode::binary, zero_key, pattern(3, 3));         // skip mode
-  add_data(false, opcode::binary, random_key(), pattern(9, 4));    // fragmented message...
-  add_control(opcode::ping, random_key(), pattern(125, 5));        // ...with a ping inside
+  add_data(true, opcode::binary, zero_key, pattern(3, 3));       // skip mode
+  add_data(false, opcode::binary, random_key(), pattern(9, 4));  // fragmented message...
+  add_control(opcode::ping, random_key(), pattern(125, 5));      // ...with a ping inside
   add_data(false, opcode::continuation, std::nullopt, {});
   add_data(true, opcode::continuation, random_key(), pattern(301, 6));
-  add_data(true, opcode::binary, random_key(), {});                // zero length
+  add_data(true, opcode::binary, random_key(), {});  // zero length
   // A 64-bit length that is not minimal: accepted, as the original does.
   const mask_key k = random_key();
   append(stream, hex({0x82, 0xff, 0, 0, 0, 0, 0, 0, 0, 11}));
@@ -217,13 +220,12 @@ TEST(WsFrameReader, UnmasksRfcHelloSentAsBinary) {
 }
 
 TEST(WsFrameReader, ReadsRfcFragmentsAndPingAsBinary) {
-  bytes s = hex({0x02, 0x03, 0x48, 0x65, 0x6c});        // "Hel", FIN=0
+  bytes s = hex({0x02, 0x03, 0x48, 0x65, 0x6c});               // "Hel", FIN=0
   append(s, hex({0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}));  // ping "Hello"
-  append(s, hex({0x80, 0x02, 0x6c, 0x6f}));              // "lo", FIN=1
+  append(s, hex({0x80, 0x02, 0x6c, 0x6f}));                    // "lo", FIN=1
   append(s, hex({0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));  // pong
-  expect_every_split(s, {text("Hello"),
-                         {{kind::ping, text("Hello"), 3}, {kind::pong, text("Hello"), 5}},
-                         ""});
+  expect_every_split(
+      s, {text("Hello"), {{kind::ping, text("Hello"), 3}, {kind::pong, text("Hello"), 5}}, ""});
 }
 
 TEST(WsFrameReader, ReadsKaminariVectors) {  // kaminari-wire §14.3
@@ -291,7 +293,8 @@ TEST(WsFrameReader, RejectsEachProtocolErrorAtEverySplit) {
       {hex({0x09, 0x00}), "fragmented control frame"},
       {hex({0x08, 0x00}), "fragmented control frame"},
       {hex({0x89, 0x7e, 0x00, 0x7e}), "control frame payload over 125 bytes"},
-      {hex({0x8a, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}), "control frame payload over 125 bytes"},
+      {hex({0x8a, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}),
+       "control frame payload over 125 bytes"},
       {hex({0x80, 0x01, 0x61}), "continuation frame without a message in progress"},
       {hex({0x00, 0x00}), "continuation frame without a message in progress"},
       {hex({0x02, 0x00, 0x82, 0x00}), "new data frame inside a fragmented message"},
@@ -330,9 +333,12 @@ TEST(WsFrameReader, RandomFramesSurviveRandomSplits) {
       const bool fin = i == n - 1 || rng() % 2;
       const opcode op = in_message ? opcode::continuation : opcode::binary;
       std::optional<mask_key> k;
-      if (rng() % 3 == 0) k = random_key();
-      else if (rng() % 2) k = zero_key;
-      const bytes p = pattern(rng() % 3 == 0 ? rng() % 70000 : rng() % 300, static_cast<unsigned>(rng()));
+      if (rng() % 3 == 0)
+        k = random_key();
+      else if (rng() % 2)
+        k = zero_key;
+      const bytes p =
+          pattern(rng() % 3 == 0 ? rng() % 70000 : rng() % 300, static_cast<unsigned>(rng()));
       append(stream, frame(fin, op, k, p));
       append(data, p);
       in_message = !fin;

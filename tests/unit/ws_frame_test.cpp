@@ -103,8 +103,8 @@ TEST(WsFrameEncode, MatchesKaminariVectors) {  // kaminari-wire §14.3
 }
 
 TEST(WsFrameEncode, HeaderSizeMatchesEncodingAtEveryBoundary) {
-  for (std::uint64_t len : {0ull, 1ull, 125ull, 126ull, 65535ull, 65536ull, 1ull << 40,
-                            (1ull << 63) - 1}) {
+  for (std::uint64_t len :
+       {0ull, 1ull, 125ull, 126ull, 65535ull, 65536ull, 1ull << 40, (1ull << 63) - 1}) {
     for (bool masked : {false, true}) {
       std::array<std::byte, max_header_size> head{};
       frame_header h{true, opcode::binary, {}, len};

@@ -140,15 +140,16 @@ TEST(WsUpgradeRequest, LeavesPipelinedBytesToTheCaller) {
 }
 
 TEST(WsUpgradeRequest, AcceptsTokenListsAndAnyCase) {
-  expect_ok(with_headers({"Host: example.com", "Connection: keep-alive, Upgrade",
-                          "Upgrade: WebSocket", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-                          "Sec-WebSocket-Version: 13"}));
-  expect_ok(with_headers({"SEC-WEBSOCKET-VERSION:13", "sEc-WeBsOcKeT-kEy:\t dGhlIHNhbXBsZSBub25jZQ== \t",
-                          "UPGRADE: h2c ,, websocket", "CONNECTION:  Upgrade  ", "HOST: Example.COM"}));
+  expect_ok(
+      with_headers({"Host: example.com", "Connection: keep-alive, Upgrade", "Upgrade: WebSocket",
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"}));
+  expect_ok(
+      with_headers({"SEC-WEBSOCKET-VERSION:13", "sEc-WeBsOcKeT-kEy:\t dGhlIHNhbXBsZSBub25jZQ== \t",
+                    "UPGRADE: h2c ,, websocket", "CONNECTION:  Upgrade  ", "HOST: Example.COM"}));
   // Connection may be repeated (RFC 9110 §5.3): the lists combine.
-  expect_ok(with_headers({"host: example.com", "connection: keep-alive", "connection: upgrade",
-                          "upgrade: websocket", "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
-                          "sec-websocket-version: 13"}));
+  expect_ok(with_headers(
+      {"host: example.com", "connection: keep-alive", "connection: upgrade", "upgrade: websocket",
+       "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version: 13"}));
 }
 
 TEST(WsUpgradeRequest, AcceptsFiftyCdnHeaders) {
@@ -168,8 +169,9 @@ TEST(WsUpgradeRequest, AcceptsFiftyCdnHeaders) {
 }
 
 TEST(WsUpgradeRequest, ComparesHostWithoutCaseOrPort) {
-  const std::string base = "upgrade: websocket\r\nconnection: upgrade\r\n"
-                           "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13";
+  const std::string base =
+      "upgrade: websocket\r\nconnection: upgrade\r\n"
+      "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13";
   auto with_host = [&](std::string_view host) {
     return "GET /ws HTTP/1.1\r\nhost: " + std::string(host) + "\r\n" + base + "\r\n\r\n";
   };
@@ -208,11 +210,13 @@ TEST(WsUpgradeRequest, ComparesPathExactlyButIgnoresAQuery) {
 
 TEST(WsUpgradeRequest, AcceptsBareLfLineEndings) {
   // Lenient, as RFC 9112 §2.2 allows and httparse (the original's parser) does.
-  expect_ok("GET /ws HTTP/1.1\nhost: example.com\nupgrade: websocket\nconnection: upgrade\n"
-            "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\nsec-websocket-version: 13\n\n");
-  const std::string mixed = "GET /ws HTTP/1.1\r\nhost: example.com\nupgrade: websocket\r\n"
-                            "connection: upgrade\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                            "sec-websocket-version: 13\n\r\nrest";
+  expect_ok(
+      "GET /ws HTTP/1.1\nhost: example.com\nupgrade: websocket\nconnection: upgrade\n"
+      "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\nsec-websocket-version: 13\n\n");
+  const std::string mixed =
+      "GET /ws HTTP/1.1\r\nhost: example.com\nupgrade: websocket\r\n"
+      "connection: upgrade\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "sec-websocket-version: 13\n\r\nrest";
   const request_result r = parse(mixed);
   ASSERT_EQ(r.status, parse_status::ok);
   EXPECT_EQ(mixed.substr(r.header_size), "rest");
@@ -220,7 +224,8 @@ TEST(WsUpgradeRequest, AcceptsBareLfLineEndings) {
 
 TEST(WsUpgradeRequest, RejectsMissingHeaders) {
   const std::string_view host = "host: example.com", up = "upgrade: websocket",
-                         conn = "connection: upgrade", key = "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
+                         conn = "connection: upgrade",
+                         key = "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
                          ver = "sec-websocket-version: 13";
   expect_reject(with_headers({up, conn, key, ver}), 400);
   expect_reject(with_headers({host, conn, key, ver}), 426);
@@ -233,18 +238,18 @@ TEST(WsUpgradeRequest, RejectsMissingHeaders) {
 
 TEST(WsUpgradeRequest, RejectsDuplicateHeaders) {
   const std::string_view host = "host: example.com", up = "upgrade: websocket",
-                         conn = "connection: upgrade", key = "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
+                         conn = "connection: upgrade",
+                         key = "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
                          ver = "sec-websocket-version: 13";
   expect_reject(with_headers({host, "Host: example.com", up, conn, key, ver}), 400);
   expect_reject(with_headers({host, up, "Upgrade: websocket", conn, key, ver}), 400);
-  expect_reject(with_headers({host, up, conn, key, "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==", ver}), 400);
+  expect_reject(
+      with_headers({host, up, conn, key, "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==", ver}), 400);
   expect_reject(with_headers({host, up, conn, key, ver, "Sec-WebSocket-Version: 13"}), 400);
 }
 
 TEST(WsUpgradeRequest, RejectsBadKeys) {
-  auto with_key = [](std::string_view key) {
-    return client_request("example.com", "/ws", key);
-  };
+  auto with_key = [](std::string_view key) { return client_request("example.com", "/ws", key); };
   expect_reject(with_key("not base64 at all!!!!!=="), 400);
   expect_reject(with_key("dGhlIHNhbXBsZSBub25jZQ"), 400);    // no padding
   expect_reject(with_key("dGhlIHNhbXBsZSBub25j"), 400);      // 15 bytes
@@ -288,7 +293,8 @@ TEST(WsUpgradeRequest, RejectsHeaderBlocksOverTheLimits) {
   for (int i = 0; i < 95; ++i) many += "x-h" + std::to_string(i) + ": v\r\n";
   const std::string with_100 = many + r.substr(r.find("\r\n") + 2);  // 95 + 5 headers
   expect_ok(with_100);
-  expect_reject("GET /ws HTTP/1.1\r\nx-extra: 1\r\n" + with_100.substr(with_100.find("\r\n") + 2), 431);
+  expect_reject("GET /ws HTTP/1.1\r\nx-extra: 1\r\n" + with_100.substr(with_100.find("\r\n") + 2),
+                431);
 }
 
 TEST(WsUpgradeRequest, AcceptsABlockOfExactlyTheLimit) {
@@ -319,17 +325,17 @@ TEST(WsUpgradeRequest, RejectsControlBytesAndBadHeaderLines) {
   const std::string r = original_request();
   const std::size_t after_first = r.find("\r\n") + 2;
   auto insert = [&](std::string_view line) { return std::string(r).insert(after_first, line); };
-  expect_reject(insert("x-a: b\0c\r\n"s), 400);                // NUL in a value
-  expect_reject(insert("x-a: b\rc\r\n"), 400);                  // bare CR
+  expect_reject(insert("x-a: b\0c\r\n"s), 400);  // NUL in a value
+  expect_reject(insert("x-a: b\rc\r\n"), 400);   // bare CR
   expect_reject(insert("x-a: b\x01\r\n"), 400);
-  expect_reject(insert("x-a : b\r\n"), 400);                    // space before the colon
-  expect_reject(insert("x-a b\r\n"), 400);                      // no colon
-  expect_reject(insert(": b\r\n"), 400);                        // empty name
-  expect_reject(insert("x-a: b\r\n continued\r\n"), 400);       // obs-fold
+  expect_reject(insert("x-a : b\r\n"), 400);               // space before the colon
+  expect_reject(insert("x-a b\r\n"), 400);                 // no colon
+  expect_reject(insert(": b\r\n"), 400);                   // empty name
+  expect_reject(insert("x-a: b\r\n continued\r\n"), 400);  // obs-fold
   expect_reject(insert("x-a: b\r\n\tcontinued\r\n"), 400);
   expect_reject(insert("x(a): b\r\n"), 400);
   expect_reject(std::string(r).replace(0, 3, "G\0T"s), 400);
-  expect_ok(insert("x-a: caf\xc3\xa9 \t tab\r\n"));            // obs-text and HTAB are fine
+  expect_ok(insert("x-a: caf\xc3\xa9 \t tab\r\n"));  // obs-text and HTAB are fine
   expect_ok(insert("x-empty:\r\n"));
 }
 

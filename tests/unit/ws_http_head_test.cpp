@@ -30,7 +30,10 @@ TEST(WsHttpHead, ComparesAsciiCaseInsensitively) {
 
 TEST(WsHttpHead, TrimsOnlySpaceAndTab) {
   EXPECT_EQ(trim_ows(" \t a b \t "), "a b");
-  EXPECT_EQ(trim_ows("\x0b" "a"), "\x0b" "a");
+  EXPECT_EQ(trim_ows("\x0b"
+                     "a"),
+            "\x0b"
+            "a");
   EXPECT_EQ(trim_ows("   "), "");
 }
 
@@ -47,8 +50,11 @@ TEST(WsHttpHead, SplitsFieldsAndMeasuresTheBlock) {
 }
 
 TEST(WsHttpHead, CountsHeadersAgainstTheLimit) {
-  EXPECT_EQ(scan_head("GET / HTTP/1.1\r\na: 1\r\nb: 2\r\n\r\n", start_line_kind::request, 1024, 2).status,
-            head_status::complete);
-  EXPECT_EQ(scan_head("GET / HTTP/1.1\r\na: 1\r\nb: 2\r\nc: 3\r\n", start_line_kind::request, 1024, 2).status,
-            head_status::too_large);
+  EXPECT_EQ(
+      scan_head("GET / HTTP/1.1\r\na: 1\r\nb: 2\r\n\r\n", start_line_kind::request, 1024, 2).status,
+      head_status::complete);
+  EXPECT_EQ(
+      scan_head("GET / HTTP/1.1\r\na: 1\r\nb: 2\r\nc: 3\r\n", start_line_kind::request, 1024, 2)
+          .status,
+      head_status::too_large);
 }

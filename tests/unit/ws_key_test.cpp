@@ -37,9 +37,9 @@ TEST(WsKey, NewClientKeyIsFresh16ByteBase64) {
 TEST(WsKey, ValidatesClientKeys) {
   EXPECT_TRUE(is_valid_client_key("dGhlIHNhbXBsZSBub25jZQ=="));
   EXPECT_FALSE(is_valid_client_key(""));
-  EXPECT_FALSE(is_valid_client_key("dGhlIHNhbXBsZSBub25jZQ"));      // no padding
-  EXPECT_FALSE(is_valid_client_key("dGhlIHNhbXBsZSBub25jZSE="));    // 17 bytes
-  EXPECT_FALSE(is_valid_client_key("dGhlIHNhbXBsZSBub25j"));        // 15 bytes
+  EXPECT_FALSE(is_valid_client_key("dGhlIHNhbXBsZSBub25jZQ"));    // no padding
+  EXPECT_FALSE(is_valid_client_key("dGhlIHNhbXBsZSBub25jZSE="));  // 17 bytes
+  EXPECT_FALSE(is_valid_client_key("dGhlIHNhbXBsZSBub25j"));      // 15 bytes
   EXPECT_FALSE(is_valid_client_key("dGhlIHNhbXBsZSBub25jZQ==\r"));
   EXPECT_FALSE(is_valid_client_key("not base64 at all!!!!!=="));
 }

@@ -17,7 +17,9 @@ namespace {
 
 constexpr std::string_view sample_accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";  // RFC 6455 §1.3
 
-response_result parse(std::string_view bytes) { return parse_upgrade_response(bytes, sample_accept); }
+response_result parse(std::string_view bytes) {
+  return parse_upgrade_response(bytes, sample_accept);
+}
 
 void expect_ok(std::string_view bytes) {
   const response_result r = parse(bytes);
@@ -57,26 +59,31 @@ TEST(WsUpgradeResponse, LeavesFollowingBytesToTheCaller) {
 }
 
 TEST(WsUpgradeResponse, AcceptsAnyCaseOrderAndReason) {
-  expect_ok("HTTP/1.1 101 Web Socket Protocol Handshake\r\n"
-            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-            "Server: nginx/1.22.1\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
-            "Connection: Upgrade\r\nUpgrade: WebSocket\r\n\r\n");
-  expect_ok("HTTP/1.1 101\r\nUPGRADE:websocket\r\nCONNECTION: keep-alive, upgrade\r\n"
-            "SEC-WEBSOCKET-ACCEPT:  s3pPLMBiTxaQ9kYGzzhZRbK+xOo=  \r\n\r\n");
-  expect_ok("HTTP/1.1 101 \r\nupgrade: websocket\nconnection: upgrade\n"
-            "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\n"
-            "sec-websocket-protocol: chat\n\n");
+  expect_ok(
+      "HTTP/1.1 101 Web Socket Protocol Handshake\r\n"
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+      "Server: nginx/1.22.1\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
+      "Connection: Upgrade\r\nUpgrade: WebSocket\r\n\r\n");
+  expect_ok(
+      "HTTP/1.1 101\r\nUPGRADE:websocket\r\nCONNECTION: keep-alive, upgrade\r\n"
+      "SEC-WEBSOCKET-ACCEPT:  s3pPLMBiTxaQ9kYGzzhZRbK+xOo=  \r\n\r\n");
+  expect_ok(
+      "HTTP/1.1 101 \r\nupgrade: websocket\nconnection: upgrade\n"
+      "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\n"
+      "sec-websocket-protocol: chat\n\n");
 }
 
 TEST(WsUpgradeResponse, RejectsAWrongAccept) {
   expect_reject(server_response("s3pPLMBiTxaQ9kYGzzhZRbK+xOp="), "wrong Sec-WebSocket-Accept");
   expect_reject(server_response("S3PPLMBITXAQ9KYGZZHZRBK+XOO="), "wrong Sec-WebSocket-Accept");
-  expect_reject("HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n",
-                "missing Sec-WebSocket-Accept");
-  expect_reject("HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n"
-                "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-                "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
-                "duplicate Sec-WebSocket-Accept");
+  expect_reject(
+      "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n",
+      "missing Sec-WebSocket-Accept");
+  expect_reject(
+      "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n"
+      "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+      "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+      "duplicate Sec-WebSocket-Accept");
 }
 
 TEST(WsUpgradeResponse, RejectsOtherStatusesNamingThem) {
@@ -110,7 +117,8 @@ TEST(WsUpgradeResponse, RejectsGarbageAndOversizedBlocks) {
   expect_reject("HTTP/1.1 101 OK\r\nx: a\0b\r\n"s, "malformed");
   expect_reject("<html>", "malformed");
   const std::string r = server_response(sample_accept);
-  const std::string big = r.substr(0, r.size() - 2) + "x-pad: " + std::string(16 * 1024, 'a') + "\r\n\r\n";
+  const std::string big =
+      r.substr(0, r.size() - 2) + "x-pad: " + std::string(16 * 1024, 'a') + "\r\n\r\n";
   expect_reject(big, "too large");
   const response_result small = parse_upgrade_response(r, sample_accept, 128);
   EXPECT_EQ(small.status, parse_status::reject);

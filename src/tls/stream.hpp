@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// TLS as a relay stream (net/tcp_stream.hpp): OpenSSL driven directly on the non-blocking
+// socket, waiting for readiness on WANT_READ/WANT_WRITE, with no memory BIO and no extra
+// copy. Half-close is close_notify then a TCP FIN, and the peer's close_notify is end of
+// stream, as the original requires.
+//
+// TLS 1.3 early data (0-RTT), both roles:
+//  - client: when a stored ticket allows it, the stream starts in its early phase: the
+//    writes made before the first read leave with the ClientHello. The first read
+//    completes the handshake; if the server refused the early data, the same bytes are
+//    written again, so they are never lost and never doubled.
+//  - server: accept() returns as soon as the ClientHello's early data has arrived, so a
+//    request in it is served (and answered as 0.5-RTT data) one round trip sooner.
+#pragma once
+
+#include "core/asio.hpp"
+#include "net/tcp_stream.hpp"
+#include "tls/context.hpp"
+#include "tls/session_store.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <cerrno>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace kmr::tls {
+
+struct ssl_deleter {
+  void operator()(SSL* s) const noexcept { SSL_free(s); }
+};
+using ssl_ptr = std::unique_ptr<SSL, ssl_deleter>;
+
+class stream {
+ public:
+  // Client: starts the handshake. Returns at once in the early phase when a ticket
+  // allows early data (`store` may be null: no resumption), else after the handshake.
+  static awaitable<std::tuple<error_code, std::optional<stream>>> connect(tcp::socket socket, SSL_CTX* ctx,
+                                                                         const client_settings& settings,
+                                                                         session_store* store);
+
+  // Server: returns after the handshake, or as soon as early data has arrived.
+  static awaitable<std::tuple<error_code, std::optional<stream>>> accept(tcp::socket socket, SSL_CTX* ctx);
+
+  stream(stream&&) noexcept = default;
+  stream& operator=(stream&&) noexcept = default;
+
+  awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<std::byte> buf);
+  awaitable<error_code> write(net::chunk c);
+  awaitable<void> send_end_of_stream();
+  void abort() noexcept;
+  void close() noexcept;
+  tcp::socket& socket() noexcept { return socket_; }
+
+  // Client: writes made now leave as early data, with the ClientHello.
+  bool in_client_early_phase() const noexcept { return phase_ == phase::client_early && !finishing_; }
+  // Early data was sent (client) or received (server) and the peer took it.
+  bool early_data_accepted() const noexcept { return early_accepted_; }
+  bool resumed() const noexcept { return SSL_session_reused(ssl_.get()) == 1; }
+  // The last TLS failure, from OpenSSL's error queue, for the log.
+  const std::string& failure() const noexcept { return failure_; }
+
+ private:
+  enum class phase { handshaking, client_early, server_early, established };
+
+  stream(tcp::socket socket, ssl_ptr ssl);
+
+  // Calls `op` (an SSL call returning > 0 on success) until it succeeds, waiting on the
+  // socket as OpenSSL asks. Returns the error, with eof for a clean close_notify.
+  template <class Op>
+  awaitable<error_code> drive(Op op);
+
+  awaitable<error_code> finish_client_early();
+  awaitable<std::tuple<error_code, std::size_t>> read_server_early(std::span<std::byte> buf);
+  awaitable<error_code> write_all(std::span<const std::byte> data);
+  awaitable<void> wait_for_handshake();
+  error_code classify(int ssl_error, int ret);
+
+  tcp::socket socket_;
+  ssl_ptr ssl_;
+  phase phase_ = phase::handshaking;
+  bool finishing_ = false;   // a read is completing the client handshake; writes wait
+  bool early_accepted_ = false;
+  std::vector<std::byte> early_sent_;   // client: resent if the server refuses early data
+  std::vector<std::byte> early_input_;  // server: early data read during accept()
+  std::unique_ptr<asio::steady_timer> handshake_done_;  // wakes writes waiting on finishing_
+  std::string failure_;
+};
+
+// Defined here because it is a template; used by stream.cpp and stream_io.cpp.
+template <class Op>
+awaitable<error_code> stream::drive(Op op) {
+  for (;;) {
+    ERR_clear_error();  // a stale entry would corrupt SSL_get_error
+    errno = 0;
+    const int ret = op();
+    if (ret > 0) co_return error_code{};
+    const int err = SSL_get_error(ssl_.get(), ret);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      const auto wait = err == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write;
+      auto [ec] = co_await socket_.async_wait(wait, nothrow);
+      if (ec) co_return ec;
+      continue;
+    }
+    co_return classify(err, ret);
+  }
+}
+
+}  // namespace kmr::tls
