@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
-// kaminaric's session: an application's connection, carried into the tunnel through the
-// configured layers (plain, ws, tls, or ws inside tls).
+// kaminaric's session: an application's TCP connection, carried into the tunnel.
+#include "app/client_tunnel.hpp"
 #include "app/session.hpp"
-#include "app/session_steps.hpp"
-#include "net/tcp_stream.hpp"
-#include "tls/stream.hpp"
-#include "ws/upgrade.hpp"
+
+#include <type_traits>
 
 namespace kmr::app {
-namespace {
+
+namespace client_detail {
 
 void report_setup_failure(session_context& ctx, std::uint64_t id, const std::string& peer, const char* layer,
                           const std::string& why) {
@@ -17,16 +16,6 @@ void report_setup_failure(session_context& ctx, std::uint64_t id, const std::str
               suppressed_note(*suppressed));
 }
 
-// The WebSocket upgrade over `next` (plain TCP or TLS); nullopt after logging a failure.
-template <class Next>
-awaitable<std::optional<ws::stream<Next>>> upgrade(Next next, session_context& ctx, std::uint64_t id,
-                                                   const std::string& peer) {
-  auto up = co_await ws::connect_upgrade(std::move(next), *ctx.config.ws);
-  if (!up.upgraded) report_setup_failure(ctx, id, peer, "WebSocket", up.ec.message() + ": " + up.detail);
-  co_return std::move(up.upgraded);
-}
-
-// TLS over the connected socket; nullopt after logging a failure.
 awaitable<std::optional<tls::stream>> secure(tcp::socket socket, session_context& ctx, std::uint64_t id,
                                              const std::string& peer) {
   auto [ec, stream] = co_await tls::stream::connect(std::move(socket), ctx.tls->context.get(), ctx.tls->client,
@@ -45,6 +34,10 @@ awaitable<std::optional<ws::stream<tls::stream>>> secure_then_upgrade(tcp::socke
   co_return co_await upgrade(std::move(*secured), ctx, id, peer);
 }
 
+}  // namespace client_detail
+
+namespace {
+
 // With a ticket that allows early data, whatever the application has already sent rides
 // in the TLS first flight (under ws, the upgrade request does instead).
 awaitable<bool> send_early_application_data(net::tcp_stream& app, tls::stream& tunnel) {
@@ -57,26 +50,17 @@ awaitable<bool> send_early_application_data(net::tcp_stream& app, tls::stream& t
   co_return !co_await tunnel.write({std::span(first.data(), n), 0});
 }
 
-// Sets up the tunnel's layers under the handshake deadline, then relays.
-awaitable<void> relay_through_layers(net::tcp_stream& app, tcp::socket tunnel, session_context& ctx,
-                                     std::uint64_t id, const std::string& peer) {
-  const int fd = tunnel.native_handle();
-  const bool ws = ctx.config.ws.has_value();
-  if (!ctx.tls) {
-    auto upgraded = co_await within_handshake_deadline(upgrade(net::tcp_stream(std::move(tunnel)), ctx, id, peer),
-                                                       ctx, fd);
-    if (upgraded.expired || !upgraded.value) co_return app.abort();
-    co_return co_await relay_logged(app, *upgraded.value, ctx, id, peer);
+template <class Tunnel>
+awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, session_context& ctx, std::uint64_t id,
+                          const std::string& peer) {
+  if constexpr (std::is_same_v<Tunnel, tls::stream>) {
+    const bool sent = co_await send_early_application_data(app, tunnel);
+    if (!sent) {
+      app.abort();
+      co_return;
+    }
   }
-  if (ws) {
-    auto upgraded = co_await within_handshake_deadline(secure_then_upgrade(std::move(tunnel), ctx, id, peer), ctx, fd);
-    if (upgraded.expired || !upgraded.value) co_return app.abort();
-    co_return co_await relay_logged(app, *upgraded.value, ctx, id, peer);
-  }
-  auto secured = co_await within_handshake_deadline(secure(std::move(tunnel), ctx, id, peer), ctx, fd);
-  if (secured.expired || !secured.value || !co_await send_early_application_data(app, *secured.value))
-    co_return app.abort();
-  co_await relay_logged(app, *secured.value, ctx, id, peer);
+  co_await relay_logged(app, tunnel, ctx, id, peer);
 }
 
 }  // namespace
@@ -91,11 +75,10 @@ awaitable<void> client_session(tcp::socket inbound, session_context& ctx, std::u
     app.abort();  // a reset, not a FIN: the application must not mistake it for an empty reply
     co_return;
   }
-  if (!ctx.config.ws && !ctx.tls) {
-    net::tcp_stream tunnel(std::move(outbound));
-    co_return co_await relay_logged(app, tunnel, ctx, id, peer);
-  }
-  co_await relay_through_layers(app, std::move(outbound), ctx, id, peer);
+  // Not a coroutine lambda: it only calls the named coroutine, whose references outlive it.
+  const bool opened = co_await open_client_tunnel(std::move(outbound), ctx, id, peer,
+                                                  [&](auto& tunnel) { return relay_app(app, tunnel, ctx, id, peer); });
+  if (!opened) app.abort();
 }
 
 }  // namespace kmr::app
