@@ -27,13 +27,13 @@ std::string key_of(const std::string& head) {
   return m.size() > 1 ? m[1].str() : "";
 }
 
-struct ws_client_fixture : ::testing::Test {
+struct WsClient : ::testing::Test {
   socket_fd listener = listen_on("127.0.0.1");
   started_binary client = start_binary(client_bin, "127.0.0.1:0", address_text("127.0.0.1", local_port(listener.get())),
                                        "ws;host=example.com;path=/ws");
 };
 
-TEST_F(ws_client_fixture, SendsOriginalRequest_NoPayloadBefore101_KeepsCoalescedFrame) {
+TEST_F(WsClient, SendsOriginalRequest_NoPayloadBefore101_KeepsCoalescedFrame) {
   const socket_fd app = connect_tcp("127.0.0.1", client.port, after(5s));
   const auto upload = make_payload(4000, 1);
   ASSERT_TRUE(send_all(app.get(), upload, after(5s)));  // before the tunnel is even up
@@ -66,7 +66,7 @@ TEST_F(ws_client_fixture, SendsOriginalRequest_NoPayloadBefore101_KeepsCoalesced
   EXPECT_EQ(read_data(server.get(), surplus, upload.size(), controls, after(10s)), upload);
 }
 
-TEST_F(ws_client_fixture, MasksWithZeroKey_ByDefault) {
+TEST_F(WsClient, MasksWithZeroKey_ByDefault) {
   const socket_fd app = connect_tcp("127.0.0.1", client.port, after(5s));
   const socket_fd server = accept_one(listener.get(), after(5s));
   ASSERT_TRUE(server);
@@ -82,7 +82,7 @@ TEST_F(ws_client_fixture, MasksWithZeroKey_ByDefault) {
             (std::vector<std::uint8_t>{0x82, 0x85, 0, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'}));
 }
 
-TEST_F(ws_client_fixture, ClosesApplicationConnection_OnBadAccept) {
+TEST_F(WsClient, ClosesApplicationConnection_OnBadAccept) {
   const socket_fd app = connect_tcp("127.0.0.1", client.port, after(5s));
   const socket_fd server = accept_one(listener.get(), after(5s));
   ASSERT_TRUE(server);
@@ -95,7 +95,7 @@ TEST_F(ws_client_fixture, ClosesApplicationConnection_OnBadAccept) {
   EXPECT_EQ(r.received.bytes, 0u);
 }
 
-TEST_F(ws_client_fixture, ClosesApplicationConnection_OnHttpError) {
+TEST_F(WsClient, ClosesApplicationConnection_OnHttpError) {
   const socket_fd app = connect_tcp("127.0.0.1", client.port, after(5s));
   const socket_fd server = accept_one(listener.get(), after(5s));
   ASSERT_TRUE(server);

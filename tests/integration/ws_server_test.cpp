@@ -18,7 +18,7 @@ const std::string ws_options = "ws;host=example.com;path=/ws";
 
 std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
 
-struct ws_server_fixture : ::testing::Test {
+struct WsServer : ::testing::Test {
   loopback_server remote;  // echo
   started_binary server = start_binary(server_bin, "127.0.0.1:0", remote.address(), ws_options + ";handshake-timeout=1");
 
@@ -39,7 +39,7 @@ std::string upgrade(const std::string& host, const std::string& path, const std:
          extra + "\r\n";
 }
 
-TEST_F(ws_server_fixture, AcceptsLenientUpgrade_CdnStyleHeaders) {
+TEST_F(WsServer, AcceptsLenientUpgrade_CdnStyleHeaders) {
   std::string extra;
   for (int i = 0; i < 60; ++i) extra += "X-Cdn-Header-" + std::to_string(i) + ": value\r\n";
   std::vector<std::uint8_t> surplus;
@@ -51,7 +51,7 @@ TEST_F(ws_server_fixture, AcceptsLenientUpgrade_CdnStyleHeaders) {
   EXPECT_NE(head.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << head;
 }
 
-TEST_F(ws_server_fixture, RefusesWrongPath_404_NeverRelayed) {
+TEST_F(WsServer, RefusesWrongPath_404_NeverRelayed) {
   std::vector<std::uint8_t> surplus;
   EXPECT_EQ(response_to(upgrade("example.com", "/other"), surplus).rfind("HTTP/1.1 404", 0), 0u);
   EXPECT_EQ(response_to(upgrade("other.com", "/ws"), surplus).rfind("HTTP/1.1 4", 0), 0u);
@@ -65,7 +65,7 @@ TEST_F(ws_server_fixture, RefusesWrongPath_404_NeverRelayed) {
   EXPECT_EQ(remote.accepted(), 0u) << "a refused request reached the remote\n" << server.process->diagnostics();
 }
 
-TEST_F(ws_server_fixture, ClosesSilentClient_AfterHandshakeTimeout) {
+TEST_F(WsServer, ClosesSilentClient_AfterHandshakeTimeout) {
   const socket_fd fd = connect();
   const std::string partial = "GET /ws HTTP/1.1\r\nHost: exa";
   ASSERT_TRUE(send_all(fd.get(), bytes_of(partial), after(5s)));
@@ -76,7 +76,7 @@ TEST_F(ws_server_fixture, ClosesSilentClient_AfterHandshakeTimeout) {
   EXPECT_EQ(remote.accepted(), 0u);
 }
 
-TEST_F(ws_server_fixture, KeepsBytesAfterUpgrade_PipelinedFrame) {
+TEST_F(WsServer, KeepsBytesAfterUpgrade_PipelinedFrame) {
   // The request and the first frame in one write: the original drops the frame (§5.5).
   const socket_fd fd = connect();
   const auto payload = make_payload(3000, 5);
@@ -91,7 +91,7 @@ TEST_F(ws_server_fixture, KeepsBytesAfterUpgrade_PipelinedFrame) {
   EXPECT_EQ(read_data(fd.get(), surplus, payload.size(), controls, after(10s)), payload);
 }
 
-TEST_F(ws_server_fixture, AnswersPing_AcceptsFragmentsAnd64BitLengths) {
+TEST_F(WsServer, AnswersPing_AcceptsFragmentsAnd64BitLengths) {
   const socket_fd fd = connect();
   ASSERT_TRUE(send_all(fd.get(), bytes_of(upgrade("example.com", "/ws")), after(5s)));
   std::vector<std::uint8_t> surplus;
@@ -121,7 +121,7 @@ TEST_F(ws_server_fixture, AnswersPing_AcceptsFragmentsAnd64BitLengths) {
   EXPECT_EQ(controls[0].payload, (std::vector<std::uint8_t>{'h', 'i'}));
 }
 
-TEST_F(ws_server_fixture, ClosesConnection_OnTextFrame) {
+TEST_F(WsServer, ClosesConnection_OnTextFrame) {
   const socket_fd fd = connect();
   ASSERT_TRUE(send_all(fd.get(), bytes_of(upgrade("example.com", "/ws")), after(5s)));
   std::vector<std::uint8_t> surplus;
@@ -131,7 +131,7 @@ TEST_F(ws_server_fixture, ClosesConnection_OnTextFrame) {
   EXPECT_TRUE(r.end == stream_end::eof || r.end == stream_end::reset) << to_string(r.end);
 }
 
-TEST_F(ws_server_fixture, TreatsCloseFrameAsEndOfStream) {
+TEST_F(WsServer, TreatsCloseFrameAsEndOfStream) {
   const socket_fd fd = connect();
   ASSERT_TRUE(send_all(fd.get(), bytes_of(upgrade("example.com", "/ws")), after(5s)));
   std::vector<std::uint8_t> surplus;
