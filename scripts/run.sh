@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs the build dependencies, builds, and starts a local demo tunnel pair:
+# Installs the build dependencies, builds, and starts a local demo tunnel pair over wss
+# (WebSocket inside TLS, with a self-signed certificate made at start-up):
 #
-#   app -> kaminaric 127.0.0.1:10000 => kaminaris 127.0.0.1:20000 -> 127.0.0.1:30000
+#   app -> kaminaric 127.0.0.1:10000 => wss => kaminaris 127.0.0.1:20000 -> 127.0.0.1:30000
 #
 # Everything stays on loopback. Ctrl-C stops both ends. Override with the environment:
-#   KMR_DEMO_OPTIONS   the option string for both ends (default: plain TCP)
+#   KMR_DEMO_CLIENT_OPTIONS / KMR_DEMO_SERVER_OPTIONS   the option strings
 #   KMR_DEMO_CLIENT / KMR_DEMO_SERVER / KMR_DEMO_TARGET   the three addresses
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,12 @@ cd "$(dirname "$0")/.."
 client_at=${KMR_DEMO_CLIENT:-127.0.0.1:10000}
 server_at=${KMR_DEMO_SERVER:-127.0.0.1:20000}
 target_at=${KMR_DEMO_TARGET:-127.0.0.1:30000}
-options=${KMR_DEMO_OPTIONS:-}
+ws_options="ws;host=localhost;path=/kaminari"
+# The server makes a self-signed certificate for "localhost" at start-up; the client
+# cannot know it in advance, so the demo skips verification (insecure). With a real
+# certificate, use sni=<name> (and ca=<file> for a private CA) instead.
+client_options=${KMR_DEMO_CLIENT_OPTIONS:-"$ws_options;tls;sni=localhost;insecure;0rtt"}
+server_options=${KMR_DEMO_SERVER_OPTIONS:-"$ws_options;tls;servername=localhost"}
 
 bash scripts/install-deps.sh
 KMR_BUILD_TESTS=OFF bash scripts/build.sh release >/dev/null
@@ -26,9 +32,9 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-"$bin/kaminaris" "$server_at" "$target_at" "$options" &
+"$bin/kaminaris" "$server_at" "$target_at" "$server_options" &
 pids+=($!)
-"$bin/kaminaric" "$client_at" "$server_at" "$options" &
+"$bin/kaminaric" "$client_at" "$server_at" "$client_options" &
 pids+=($!)
 sleep 0.3
 for pid in "${pids[@]}"; do
@@ -38,9 +44,11 @@ done
 target_port=${target_at##*:}
 cat <<INFO
 
-Kaminari demo tunnel is running (options: '${options}'; empty means plain TCP):
-  kaminaric listens on ${client_at} and carries each connection to kaminaris on ${server_at},
-  which forwards it to ${target_at}.
+Kaminari demo tunnel is running:
+  kaminaric listens on ${client_at} and carries each connection over wss to kaminaris
+  on ${server_at}, which forwards it to ${target_at}.
+    kaminaric options: '${client_options}'
+    kaminaris options: '${server_options}'
 
 Try it from another terminal:
   python3 -m http.server ${target_port} --bind ${target_at%:*}    # something to reach
