@@ -21,7 +21,9 @@ ws_options="ws;host=localhost;path=/kaminari"
 client_options=${KMR_DEMO_CLIENT_OPTIONS:-"$ws_options;tls;sni=localhost;insecure;0rtt"}
 server_options=${KMR_DEMO_SERVER_OPTIONS:-"$ws_options;tls;servername=localhost"}
 
+echo "checking dependencies..."
 bash scripts/install-deps.sh
+echo "building build/release (the first build takes a few minutes)..."
 KMR_BUILD_TESTS=OFF bash scripts/build.sh release >/dev/null
 bin=build/release
 
