@@ -12,54 +12,15 @@
 #include "core/completion_latch.hpp"
 #include "core/report_exception.hpp"
 #include "opt/config.hpp"
+#include "net/relay_watch.hpp"
+#include "net/splice_pump.hpp"
 #include "net/tcp_stream.hpp"
-
-#include <time.h>
 
 #include <chrono>
 #include <cstddef>
 #include <span>
 
 namespace kmr::net {
-
-enum class relay_end { completed, failed, idle_timeout, half_close_timeout };
-const char* describe(relay_end e) noexcept;
-
-// The monotonic clock at the kernel tick's resolution: cheap enough to read per chunk,
-// precise enough (a few ms) for timeouts counted in seconds. Same epoch as steady_clock.
-inline std::chrono::steady_clock::time_point coarse_now() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return std::chrono::steady_clock::time_point(std::chrono::seconds(ts.tv_sec) +
-                                               std::chrono::nanoseconds(ts.tv_nsec));
-}
-
-// State shared by the two pumps and the watchdog of one connection (one thread).
-class relay_watch {
- public:
-  relay_watch(asio::any_io_executor ex, const opt::relay_limits& limits)
-      : wakeup_(std::move(ex)), idle_limit_(limits.idle_timeout),
-        half_close_limit_(limits.half_close_timeout) {}
-
-  void touch() noexcept { last_activity_ = coarse_now(); }
-  void direction_ended(bool cleanly) noexcept {
-    if (!cleanly) failed_ = true;
-    ++ended_;
-    wakeup_.cancel();  // the watchdog re-evaluates: half-closed now, or failed
-  }
-
-  // Returns `completed` once both directions have ended, `failed` as soon as one fails,
-  // or a timeout verdict when a limit passes first.
-  awaitable<relay_end> watch();
-
- private:
-  asio::steady_timer wakeup_;
-  std::chrono::milliseconds idle_limit_;
-  std::chrono::milliseconds half_close_limit_;
-  std::chrono::steady_clock::time_point last_activity_ = coarse_now();
-  int ended_ = 0;
-  bool failed_ = false;
-};
 
 // Room kept free in front of every chunk read, so a framing layer can put its header
 // there (a WebSocket header is at most 14 bytes; 16 keeps the payload aligned).
@@ -88,6 +49,11 @@ awaitable<void> pump(From& from, To& to, std::span<std::byte> storage, relay_wat
     if (read_ec) break;
   }
   watch.direction_ended(false);
+}
+
+// Plain TCP on both sides: the bytes never enter user space (the buffer goes unused).
+inline awaitable<void> pump(tcp_stream& from, tcp_stream& to, std::span<std::byte>, relay_watch& watch) {
+  return splice_pump(from, to, watch);
 }
 
 // Relays until both directions have ended, one fails, or the watchdog fires. This
