@@ -36,6 +36,7 @@ void start_session(tcp::socket inbound, session_context& ctx) {
   ctx.next_id += ctx.id_stride;
   auto ex = inbound.get_executor();
   auto session = ctx.config.role == opt::side::client ? client_session(std::move(inbound), ctx, id)
+                 : ctx.config.uot                     ? uot_server_session(std::move(inbound), ctx, id)
                                                       : server_session(std::move(inbound), ctx, id);
   asio::co_spawn(ex, std::move(session), [id](std::exception_ptr e) {
     if (e) report_exception(fmt::format("#{}", id), e);

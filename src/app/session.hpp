@@ -10,6 +10,7 @@
 #include "opt/config.hpp"
 #include "tls/context.hpp"
 #include "tls/session_store.hpp"
+#include "uot/flow_budget.hpp"
 
 #include <cstdint>
 
@@ -34,6 +35,7 @@ struct session_context {
   net::resolver_cache resolver;
   rate_limit connect_failure_reports{std::chrono::seconds(1)};
   rate_limit handshake_failure_reports{std::chrono::seconds(1)};
+  uot::flow_budget* udp_flows = nullptr;  // uot: the process's udp-max-flows, shared by the workers
   std::uint64_t next_id;  // ids are unique across workers: index, index + count, ...
   unsigned id_stride;
 };
@@ -45,5 +47,7 @@ void start_session(tcp::socket inbound, session_context& ctx);
 // The two sides (client_session.cpp, server_session.cpp).
 awaitable<void> client_session(tcp::socket inbound, session_context& ctx, std::uint64_t id);
 awaitable<void> server_session(tcp::socket inbound, session_context& ctx, std::uint64_t id);
+// kaminaris with uot (uot_server.cpp): the tunnel's records to and from a UDP remote.
+awaitable<void> uot_server_session(tcp::socket inbound, session_context& ctx, std::uint64_t id);
 
 }  // namespace kmr::app

@@ -7,6 +7,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,6 +17,7 @@
 namespace kmr {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
 using error_code = boost::system::error_code;
 template <class T>
 using awaitable = asio::awaitable<T>;

@@ -13,13 +13,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Items of the original kaminari that this build does not carry yet. Refusing them is
-// safer than silently falling back to plain TCP (the original's realm#56 lesson).
-constexpr std::array not_yet_supported_layers = {std::string_view("uot")};
-
 // Flags: present or not, never with a value.
 constexpr std::array flag_options = {std::string_view("ws"), std::string_view("tls"),
-                                     std::string_view("0rtt"), std::string_view("insecure")};
+                                     std::string_view("0rtt"), std::string_view("insecure"),
+                                     std::string_view("uot")};
 
 // The original's per-layer options. They are known, so they are never reported as
 // unknown: SIP003 hosts pass one string to both sides, and client-only options reaching
@@ -36,7 +33,9 @@ constexpr std::array value_options = {std::string_view("threads"), std::string_v
                                       std::string_view("half-close-timeout"),
                                       std::string_view("keepalive"),
                                       std::string_view("handshake-timeout"),
-                                      std::string_view("fallback")};
+                                      std::string_view("fallback"),
+                                      std::string_view("udp-timeout"),
+                                      std::string_view("udp-max-flows")};
 
 template <std::size_t N>
 bool is_one_of(std::string_view key, const std::array<std::string_view, N>& names) {
@@ -74,10 +73,6 @@ expected<milliseconds, option_error> read_duration(const plugin_options& o, std:
 expected<std::vector<std::string>, option_error> check_items(const plugin_options& o) {
   std::vector<std::string> ignored;
   for (const auto& e : o.entries()) {
-    if (is_one_of(e.key, not_yet_supported_layers)) {
-      if (e.had_equals) return fail(e.key, "is a flag and takes no value");
-      return fail(e.key, "this layer is not supported by this build yet");
-    }
     if (is_one_of(e.key, flag_options)) {
       if (e.had_equals) return fail(e.key, "is a flag and takes no value");
       continue;
@@ -169,6 +164,24 @@ expected<std::optional<tls_config>, option_error> read_tls(side role, const plug
   return std::optional(std::move(c));
 }
 
+// uot;udp-timeout=...;udp-max-flows=... (both sides). The two values are accepted quietly
+// without uot, like the other layers' options, so one string can serve every setup.
+expected<std::optional<uot_config>, option_error> read_uot(const plugin_options& o) {
+  uot_config c;
+  auto timeout = read_duration(o, "udp-timeout", c.udp_timeout, false);
+  if (!timeout) return unexpected(timeout.error());
+  c.udp_timeout = *timeout;
+  if (const auto text = o.value("udp-max-flows")) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 1'000'000)
+      return fail("udp-max-flows", "'" + std::string(*text) + "' is not a flow count (1-1000000)");
+    c.max_flows = n;
+  }
+  if (!o.has_flag("uot")) return std::optional<uot_config>{};
+  return std::optional(c);
+}
+
 }  // namespace
 
 expected<tunnel_config, option_error> make_config(side role, host_port listen, host_port remote,
@@ -214,6 +227,9 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
   auto tls = read_tls(role, options, c.warnings);
   if (!tls) return unexpected(tls.error());
   c.tls = std::move(*tls);
+  auto uot = read_uot(options);
+  if (!uot) return unexpected(uot.error());
+  c.uot = *uot;
   return c;
 }
 

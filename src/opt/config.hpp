@@ -52,6 +52,15 @@ struct tls_config {
   std::string cert_file, key_file, self_signed_name, ocsp_file;
 };
 
+// UDP over TCP (uot): kaminaric listens on UDP and gives each source address its own
+// tunnel connection; kaminaris sends each tunnel's datagrams to the remote over UDP.
+struct uot_config {
+  // A flow with no datagram either way for this long is closed (the original's 20 s).
+  std::chrono::milliseconds udp_timeout{std::chrono::seconds(20)};
+  // Concurrent flows per process: UDP sources (client) or tunnels (server).
+  std::size_t max_flows = 1024;
+};
+
 struct tunnel_config {
   side role = side::client;
   host_port listen;
@@ -63,6 +72,7 @@ struct tunnel_config {
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   std::optional<ws_config> ws;
   std::optional<tls_config> tls;  // with ws too, the WebSocket runs inside TLS (wss)
+  std::optional<uot_config> uot;  // datagrams instead of TCP connections at the edges
   // Items that were ignored (unknown keys, e.g. "mux=0" meant for another plugin).
   std::vector<std::string> ignored_items;
   // Accepted, but worth a word at start-up (e.g. an unknown mask mode, read as skip).

@@ -25,6 +25,13 @@ stream::stream(tcp::socket socket, ssl_ptr ssl)
                                                            std::chrono::steady_clock::time_point::max())) {}
 
 error_code stream::classify(int ssl_error, int ret) {
+  // nginx answers our close_notify with a bare FIN, never its own close_notify. Once we
+  // have ended our direction that FIN is the end of theirs; before, it is a truncation.
+  if (close_notify_sent_ && ssl_error == SSL_ERROR_SSL &&
+      ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+    ERR_clear_error();
+    return asio::error::eof;
+  }
   switch (ssl_error) {
     case SSL_ERROR_ZERO_RETURN:
       ERR_clear_error();
@@ -40,6 +47,8 @@ error_code stream::classify(int ssl_error, int ret) {
     default:
       failure_ = take_openssl_errors();
       if (failure_.empty()) failure_ = "TLS error " + std::to_string(ssl_error);
+      if (const long v = SSL_get_verify_result(ssl_.get()); v != X509_V_OK)
+        failure_ += std::string(" (") + X509_verify_cert_error_string(v) + ")";
       log::debug("TLS failure: {}", failure_);
       return errc::tls_failed;
   }

@@ -85,6 +85,7 @@ class stream {
   phase phase_ = phase::handshaking;
   bool finishing_ = false;   // a read is completing the client handshake; writes wait
   bool early_accepted_ = false;
+  bool close_notify_sent_ = false;
   std::vector<std::byte> early_sent_;   // client: resent if the server refuses early data
   std::vector<std::byte> early_input_;  // server: early data read during accept()
   std::unique_ptr<asio::steady_timer> handshake_done_;  // wakes writes waiting on finishing_

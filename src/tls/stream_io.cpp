@@ -116,7 +116,9 @@ awaitable<void> stream::send_end_of_stream() {
     const int r = SSL_shutdown(ssl_.get());
     return r >= 0 ? 1 : r;
   });
-  if (!ec) ::shutdown(socket_.native_handle(), SHUT_WR);
+  if (ec) co_return;
+  close_notify_sent_ = true;
+  ::shutdown(socket_.native_handle(), SHUT_WR);
 }
 
 void stream::abort() noexcept {

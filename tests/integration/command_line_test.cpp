@@ -67,7 +67,9 @@ INSTANTIATE_TEST_SUITE_P(CommandLine, BadOption,
                                            bad_option{"keepalive=-5", "keepalive"}, bad_option{"ws", "host"},
                                            bad_option{"ws;host=a", "path"}, bad_option{"ws=1", "ws"},
                                            bad_option{"handshake-timeout=0", "handshake-timeout"},
-                                           bad_option{"tls=1", "tls"}, bad_option{"uot", "uot"},
+                                           bad_option{"tls=1", "tls"}, bad_option{"uot=1", "uot"},
+                                           bad_option{"uot;udp-timeout=0", "udp-timeout"},
+                                           bad_option{"uot;udp-max-flows=0", "udp-max-flows"},
                                            bad_option{"threads=2\\", "backslash"}));
 
 class BadAddress : public ::testing::TestWithParam<const char*> {};
@@ -109,7 +111,8 @@ TEST(CommandLine, PrintsHelpWithEveryOption_ExitStatus0) {
       const auto run = run_to_exit(bin, {flag});
       EXPECT_TRUE(run.status.exited_with(0)) << run.diagnostics;
       for (const char* option :
-           {"threads=", "log=", "connect-timeout=", "idle-timeout=", "half-close-timeout=", "keepalive="})
+           {"threads=", "log=", "connect-timeout=", "idle-timeout=", "half-close-timeout=", "keepalive=",
+            "uot", "udp-timeout=", "udp-max-flows="})
         EXPECT_NE(run.out.find(option), std::string::npos) << flag << " does not mention " << option << "\n"
                                                            << run.diagnostics;
     }

@@ -81,6 +81,7 @@ EOF
       -issuer ca.crt -cert leaf.crt -respout leaf.ocsp.der -ndays 1
   ) || fail "making the test certificates failed (see pki.log)"
   [[ -s $dir/leaf.ocsp.der ]] || fail "openssl ocsp wrote no response"
+  # shellcheck disable=SC2034  # read by the test scripts
   leaf_serial=$(openssl x509 -in "$dir/leaf.crt" -noout -serial | sed 's/^serial=//')
   # The certificates are what the tests claim they are.
   openssl verify -CAfile "$dir/ca.crt" "$dir/leaf.crt" >>"$log" 2>&1 || fail "the test leaf does not verify"

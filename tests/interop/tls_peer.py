@@ -27,12 +27,19 @@ connection within --timeout, 1 otherwise):
 
 0-RTT replay (the attack that early data's replay protection is for):
 
-  tls_peer.py record --port-file F --to PORT --out FILE
-      A TCP relay on 127.0.0.1 (port written to F) to 127.0.0.1:PORT for one
-      connection; writes every byte the client sent to FILE (once the connection ends).
+  tls_peer.py record --port-file F --to PORT --out FILE [--connections N] [--keep BYTES]
+      A TCP relay on 127.0.0.1 (port written to F) to 127.0.0.1:PORT; writes the first
+      BYTES (default: all) the client sent to FILE once the connection ends. With
+      N > 1 it relays N connections, each at once in its own thread, into FILE.1 ...
+      FILE.N in the order they were accepted, and exits after the last.
   tls_peer.py replay HOST PORT --in FILE
       Sends FILE's bytes as they are (the same ClientHello, the same early data), reads
       until the end of the connection and prints what came back.
+  tls_peer.py hello-info --in FILE
+      Parses the ClientHello at the start of FILE (as recorded) and prints one line:
+      "sni=<name or -> alpn=<list or -> psk=yes|no early_data=yes|no
+      end_of_early_data=yes|no" (the last: whether the client sent EndOfEarlyData,
+      i.e. the server accepted its early data; recognised by its record size).
 
 Every wait is bounded by --timeout (30 s).
 """
@@ -44,6 +51,7 @@ import select
 import socket
 import ssl
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -287,18 +295,15 @@ def cmd_closed(args):
     sys.exit(0 if how != "still open" and got == 0 else 1)
 
 
-def cmd_record(args):
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    tcp_peer.publish_port(args.port_file, srv.getsockname()[1])
-    srv.settimeout(args.timeout)
-    client, _ = srv.accept()
-    upstream = socket.create_connection(("127.0.0.1", args.to), timeout=args.timeout)
+def relay_recording(client, to_port, out, keep, timeout):
     recorded = bytearray()
+    try:
+        upstream = socket.create_connection(("127.0.0.1", to_port), timeout=timeout)
+    except OSError:
+        client.close()
+        raise
     open_ends = {client: upstream, upstream: client}
-    deadline = time.monotonic() + args.timeout
+    deadline = time.monotonic() + timeout
     while open_ends and time.monotonic() < deadline:
         r, _, _ = select.select(list(open_ends), [], [], 1)
         for s in r:
@@ -314,15 +319,96 @@ def cmd_record(args):
                     pass
                 del open_ends[s]
                 continue
-            if s is client:
-                recorded += data
+            if s is client and (keep is None or len(recorded) < keep):
+                recorded += data if keep is None else data[: keep - len(recorded)]
             try:
                 other.sendall(data)
             except OSError:
                 pass
-    with open(args.out, "wb") as f:
+    client.close()
+    upstream.close()
+    with open(out + ".tmp", "wb") as f:
         f.write(recorded)
-    print(f"record: {len(recorded)} bytes from the client", flush=True)
+    os.rename(out + ".tmp", out)  # the file appears complete or not at all
+    print(f"record: {len(recorded)} bytes from the client into {out}", flush=True)
+
+
+def cmd_record(args):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    tcp_peer.publish_port(args.port_file, srv.getsockname()[1])
+    srv.settimeout(args.timeout)
+    if args.connections == 1:
+        client, _ = srv.accept()
+        relay_recording(client, args.to, args.out, args.keep, args.timeout)
+        return
+    threads = []
+    for i in range(1, args.connections + 1):
+        client, _ = srv.accept()
+        t = threading.Thread(target=relay_recording, args=(client, args.to, f"{args.out}.{i}", args.keep,
+                                                             args.timeout), daemon=True)
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join(args.timeout)
+
+
+def client_hello_of(data):
+    """The first handshake message of a recorded client flight (reassembled)."""
+    hs = bytearray()
+    pos = 0
+    while pos + 5 <= len(data) and data[pos] == 0x16:
+        length = int.from_bytes(data[pos + 3:pos + 5], "big")
+        hs += data[pos + 5:pos + 5 + length]
+        pos += 5 + length
+        if len(hs) >= 4 and len(hs) >= 4 + int.from_bytes(hs[1:4], "big"):
+            break
+    if len(hs) < 4 or hs[0] != 1:
+        raise ValueError("no ClientHello at the start")
+    body = bytes(hs[4:4 + int.from_bytes(hs[1:4], "big")])
+    p = 2 + 32
+    p += 1 + body[p]                                    # session id
+    p += 2 + int.from_bytes(body[p:p + 2], "big")       # cipher suites
+    p += 1 + body[p]                                    # compression methods
+    end = p + 2 + int.from_bytes(body[p:p + 2], "big")
+    p += 2
+    exts = {}
+    while p + 4 <= end:
+        kind = int.from_bytes(body[p:p + 2], "big")
+        size = int.from_bytes(body[p + 2:p + 4], "big")
+        exts[kind] = body[p + 4:p + 4 + size]
+        p += 4 + size
+    return exts
+
+
+def cmd_hello_info(args):
+    with open(args.inp, "rb") as f:
+        data = f.read()
+    exts = client_hello_of(data)
+    sni = "-"
+    if 0 in exts and len(exts[0]) > 5:
+        sni = exts[0][5:].decode("ascii", "replace")
+    alpn = "-"
+    if 16 in exts:
+        raw, names, p = exts[16][2:], [], 0
+        while p < len(raw):
+            names.append(raw[p + 1:p + 1 + raw[p]].decode("ascii", "replace"))
+            p += 1 + raw[p]
+        alpn = ",".join(names)
+    # EndOfEarlyData, the client's sign that the server accepted its early data, is the
+    # only record of 21 bytes an OpenSSL client sends (a 4-byte message, its content type
+    # and a 16-byte AEAD tag); the WebSocket frames and requests here are all longer.
+    pos, eoed = 0, False
+    while pos + 5 <= len(data):
+        length = int.from_bytes(data[pos + 3:pos + 5], "big")
+        if data[pos] == 0x17 and length == 21:
+            eoed = True
+            break
+        pos += 5 + length
+    print(f"sni={sni} alpn={alpn} psk={'yes' if 41 in exts else 'no'} early_data={'yes' if 42 in exts else 'no'}"
+          f" end_of_early_data={'yes' if eoed else 'no'}")
 
 
 def cmd_replay(args):
@@ -366,11 +452,15 @@ def main():
     r.add_argument("--port-file", required=True)
     r.add_argument("--to", type=int, required=True)
     r.add_argument("--out", required=True)
+    r.add_argument("--connections", type=int, default=1)
+    r.add_argument("--keep", type=int, default=None)
+    hi = sub.add_parser("hello-info")
+    hi.add_argument("--in", dest="inp", required=True)
     rp = target("replay")
     rp.add_argument("--in", dest="inp", required=True)
     args = p.parse_args()
     {"duplex": cmd_duplex, "garbage": cmd_garbage, "stall": cmd_stall, "truncated": cmd_truncated,
-     "closed": cmd_closed, "record": cmd_record, "replay": cmd_replay}[args.cmd](args)
+     "closed": cmd_closed, "record": cmd_record, "replay": cmd_replay, "hello-info": cmd_hello_info}[args.cmd](args)
 
 
 if __name__ == "__main__":

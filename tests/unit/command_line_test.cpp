@@ -66,7 +66,8 @@ TEST(CommandLine, HelpAndVersion) {
 TEST(CommandLine, HelpListsEveryOption) {
   const auto help = kmr::opt::help_text(side::client);
   for (const char* key : {"threads=", "log=", "connect-timeout=", "idle-timeout=",
-                          "half-close-timeout=", "keepalive=", "SS_PLUGIN_OPTIONS"})
+                          "half-close-timeout=", "keepalive=", "SS_PLUGIN_OPTIONS", "uot", "udp-timeout=",
+                          "udp-max-flows="})
     EXPECT_NE(help.find(key), std::string::npos) << key;
 }
 

@@ -74,9 +74,39 @@ TEST(Config, EmptyValueCountsAsAbsent) {
   EXPECT_EQ(c->log_level, kmr::log::level::info);
 }
 
-TEST(Config, RefusesLayersThisBuildDoesNotCarry) {
-  // Falling back to plain TCP when UDP was asked for would mislead the user (realm#56).
-  EXPECT_EQ(failing_key("uot"), "uot");
+TEST(Config, ReadsUotWithDefaults) {
+  auto c = config_of("uot");
+  ASSERT_TRUE(c && c->uot);
+  EXPECT_EQ(c->uot->udp_timeout, 20s);  // the original's
+  EXPECT_EQ(c->uot->max_flows, 1024u);
+  EXPECT_EQ(kmr::opt::layer_label(*c), "[plain]");  // the original's layer line has no uot
+  EXPECT_FALSE(config_of("")->uot);
+}
+
+TEST(Config, ReadsUotOptions_WithEveryLayer) {
+  auto c = config_of("uot;udp-timeout=1.5;udp-max-flows=5;ws;host=a;path=/dns;tls;sni=a", side::client);
+  ASSERT_TRUE(c && c->uot && c->ws && c->tls);
+  EXPECT_EQ(c->uot->udp_timeout, 1500ms);
+  EXPECT_EQ(c->uot->max_flows, 5u);
+  auto server = config_of("uot;udp-timeout=2m;ws;host=a;path=/dns;tls;servername=a", side::server);
+  ASSERT_TRUE(server && server->uot);
+  EXPECT_EQ(server->uot->udp_timeout, 2min);
+  // Without uot the values are known, so accepted quietly (one string for every set-up).
+  auto plain = config_of("udp-timeout=5;udp-max-flows=3");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->uot);
+  EXPECT_TRUE(plain->ignored_items.empty());
+}
+
+TEST(Config, RejectsBadUotValuesNamingTheOption) {
+  EXPECT_EQ(failing_key("uot=1"), "uot");
+  EXPECT_EQ(failing_key("uot;udp-timeout=0"), "udp-timeout");
+  EXPECT_EQ(failing_key("uot;udp-timeout=soon"), "udp-timeout");
+  EXPECT_EQ(failing_key("uot;udp-timeout"), "udp-timeout");
+  EXPECT_EQ(failing_key("uot;udp-max-flows=0"), "udp-max-flows");
+  EXPECT_EQ(failing_key("uot;udp-max-flows=1000001"), "udp-max-flows");
+  EXPECT_EQ(failing_key("uot;udp-max-flows=12x"), "udp-max-flows");
+  EXPECT_EQ(failing_key("uot;udp-max-flows=-1"), "udp-max-flows");
 }
 
 TEST(Config, ReadsTlsClientOptions_Kaminari14_1) {
