@@ -224,6 +224,7 @@ def pss_kb(procs):
 # ------------------------------------------------------------------ setups
 class Env:
     def __init__(self, bindir, workdir, pki):
+        bindir = Path(bindir).resolve()
         self.kaminaric = str(Path(bindir) / "kaminaric")
         self.kaminaris = str(Path(bindir) / "kaminaris")
         self.kbench = str(Path(bindir) / "bench" / "kbench")
@@ -688,36 +689,67 @@ class Suite:
                 for p in started:
                     p.stop()
 
-    # ---- an optional profile of kaminari under one iperf3 stream
+    # ---- a profile of kaminari under one iperf3 stream (full runs only)
+    PERF_EVENTS = ["task-clock", "context-switches", "raw_syscalls:sys_enter", "syscalls:sys_enter_read",
+                   "syscalls:sys_enter_write", "syscalls:sys_enter_recvmsg", "syscalls:sys_enter_sendmsg",
+                   "syscalls:sys_enter_recvfrom", "syscalls:sys_enter_sendto",
+                   "syscalls:sys_enter_readv", "syscalls:sys_enter_writev", "syscalls:sys_enter_splice",
+                   "syscalls:sys_enter_epoll_wait", "syscalls:sys_enter_futex"]
+
     def profile(self):
+        """perf stat (3 s) and perf record (1 s) on both kaminari processes while one
+        iperf3 stream runs through the pair."""
         if not shutil_which("perf"):
             return []
         out = []
         iperf_port = free_port()
         server = self.start_iperf_server(iperf_port)
+        stat_s = 3
         try:
             for s in self.setups:
                 if s.key not in ("kaminari-plain", "kaminari-tls", "kaminari-ws", "kaminari-wss"):
                     continue
+                log(f"profile: {s.key}")
                 cport, _, cprocs, sprocs = s.start_pair(iperf_port)
                 try:
                     pids = ",".join(str(p.pid) for p in cprocs + sprocs)
                     data = self.env.work / f"perf-{s.key}.data"
-                    load = subprocess.Popen(["iperf3", "-c", "127.0.0.1", "-p", str(cport), "-t", "5"],
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    load = subprocess.Popen(["iperf3", "-c", "127.0.0.1", "-p", str(cport), "-t", "6", "-J"],
+                                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                     time.sleep(0.5)
-                    stat = subprocess.run(["perf", "stat", "-x", ",", "-e",
-                                           "task-clock,context-switches,cycles,instructions",
-                                           "-p", pids, "--", "sleep", "3"], capture_output=True, text=True, timeout=30)
+                    stat = subprocess.run(["perf", "stat", "-x", ",", "-e", ",".join(self.PERF_EVENTS), "-p", pids,
+                                           "--", "sleep", str(stat_s)], capture_output=True, text=True, timeout=30)
                     rec = subprocess.run(["perf", "record", "-q", "-F", "999", "-o", str(data), "-p", pids, "--",
                                           "sleep", "1"], capture_output=True, text=True, timeout=30)
-                    load.wait(timeout=30)
+                    lout, _ = load.communicate(timeout=30)
+                    try:
+                        bps = json.loads(lout)["end"]["sum_received"]["bits_per_second"]
+                    except (ValueError, KeyError):
+                        bps = None
+                    counts = {}
+                    for ln in stat.stderr.splitlines():
+                        parts = ln.split(",")
+                        if len(parts) > 2 and parts[2] in self.PERF_EVENTS:
+                            try:
+                                counts[parts[2]] = float(parts[0])
+                            except ValueError:
+                                counts[parts[2]] = None
                     rep = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort",
                                           "dso,symbol", "--percent-limit", "1.5"], capture_output=True, text=True,
                                          timeout=60)
-                    top = [ln for ln in rep.stdout.splitlines() if ln.strip() and not ln.startswith("#")][:18]
-                    out.append({"setup": s.key, "stat": stat.stderr.strip().splitlines(), "top": top,
-                                "record_error": rec.stderr.strip()[-300:] if rec.returncode else None})
+                    top = []
+                    for ln in rep.stdout.splitlines():
+                        if not ln.strip() or ln.startswith("#"):
+                            continue
+                        ln = " ".join(ln.split())
+                        while ln.endswith(" -"):
+                            ln = ln[:-2]
+                        top.append(ln)
+                    dso = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort",
+                                          "dso", "--percent-limit", "1"], capture_output=True, text=True, timeout=60)
+                    dsos = [" ".join(ln.split()) for ln in dso.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
+                    out.append({"setup": s.key, "seconds": stat_s, "counts": counts, "bits_per_second": bps,
+                                "top": top[:16], "dso": dsos[:8], "record_error": rec.stderr.strip()[-300:] if rec.returncode else None})
                 finally:
                     for p in cprocs + sprocs:
                         p.stop()
@@ -801,7 +833,7 @@ def main():
     want = max(min(hard, 65536), soft)
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
-    out = Path(a.out)
+    out = Path(a.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="work-", dir=out.parent))
     pki = work / "pki"

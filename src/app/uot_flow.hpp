@@ -6,7 +6,8 @@
 
 #include "core/asio.hpp"
 #include "core/deadline.hpp"
-#include "net/relay.hpp"
+#include "net/relay.hpp"        // relay_headroom, kept free in front of tunnel writes
+#include "net/relay_watch.hpp"  // coarse_now
 #include "net/udp_socket.hpp"
 #include "uot/framing.hpp"
 

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -147,6 +148,21 @@ int open_descriptors(pid_t pid) {
     if (e->d_name[0] != '.') ++count;
   ::closedir(d);
   return count;
+}
+
+std::string describe_descriptors(pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return "(no " + dir + ")\n";
+  std::string out;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    char target[256] = {};
+    const auto n = ::readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+    out += std::string(e->d_name) + " -> " + (n > 0 ? std::string(target, static_cast<std::size_t>(n)) : "?") + "\n";
+  }
+  ::closedir(d);
+  return out;
 }
 
 }  // namespace kmr::test

@@ -64,5 +64,7 @@ datagram numbered_datagram(std::uint32_t flow, std::uint32_t seq, std::size_t si
 
 // The number of open descriptors of a process (entries of /proc/<pid>/fd), or -1.
 int open_descriptors(pid_t pid);
+// What they are, one "fd -> target" per line, for assertion messages.
+std::string describe_descriptors(pid_t pid);
 
 }  // namespace kmr::test

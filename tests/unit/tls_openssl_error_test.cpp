@@ -9,6 +9,11 @@
 using kmr::tls::take_openssl_errors;
 using kmr::tls::take_openssl_reasons;
 
+// The product loads OpenSSL's error strings when it builds its first SSL_CTX; these tests
+// build none, and ctest runs each test alone, so load them here.
+[[maybe_unused]] static const int strings_loaded =
+    OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr);
+
 TEST(TlsOpensslError, TakeErrorsIsEmptyWithoutErrors) {
   ERR_clear_error();
   EXPECT_EQ(take_openssl_errors(), "");

@@ -16,7 +16,7 @@ namespace {
 
 bytes text(std::string_view s) {
   bytes out(s.size());
-  std::memcpy(out.data(), s.data(), s.size());
+  if (!s.empty()) std::memcpy(out.data(), s.data(), s.size());
   return out;
 }
 
