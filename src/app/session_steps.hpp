@@ -35,15 +35,10 @@ awaitable<deadline_result<T>> within_handshake_deadline(awaitable<T> step, const
                                    [fd] { ::shutdown(fd, SHUT_RDWR); });
 }
 
-// Relays between two streams with buffers owned by this call, and logs how it ended.
+// Relays between two streams and logs how it ended.
 template <class A, class B>
 awaitable<void> relay_logged(A& a, B& b, const session_context& ctx, std::uint64_t id, const std::string& peer) {
-  // Plain TCP on both sides is spliced in the kernel: no buffers to hold.
-  constexpr bool spliced = std::is_same_v<A, net::tcp_stream> && std::is_same_v<B, net::tcp_stream>;
-  constexpr auto size = spliced ? 0 : net::relay_storage_size;
-  const auto buffers = std::make_unique_for_overwrite<std::byte[]>(2 * size);
-  const std::span<std::byte> a_to_b(buffers.get(), size), b_to_a(buffers.get() + size, size);
-  const auto end = co_await net::relay(a, b, a_to_b, b_to_a, ctx.config.limits);
+  const auto end = co_await net::relay(a, b, ctx.config.limits);
   log::debug("#{} {}: {}", id, peer, net::describe(end));
 }
 

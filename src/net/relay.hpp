@@ -12,6 +12,7 @@
 #include "core/completion_latch.hpp"
 #include "core/report_exception.hpp"
 #include "opt/config.hpp"
+#include "net/buffer_pool.hpp"
 #include "net/relay_watch.hpp"
 #include "net/splice_pump.hpp"
 #include "net/tcp_stream.hpp"
@@ -25,16 +26,17 @@ namespace kmr::net {
 // Room kept free in front of every chunk read, so a framing layer can put its header
 // there (a WebSocket header is at most 14 bytes; 16 keeps the payload aligned).
 inline constexpr std::size_t relay_headroom = 16;
-inline constexpr std::size_t relay_buffer_size = 16 * 1024;
-// One direction's buffer: headroom plus payload.
-inline constexpr std::size_t relay_storage_size = relay_headroom + relay_buffer_size;
+inline constexpr std::size_t relay_buffer_size = buffer_pool::buffer_size - relay_headroom;
 
 // Copies one direction until end of stream or error; at the end of stream, passes the
-// half-close on to `to`.
+// half-close on to `to`. The buffer is borrowed from the thread's pool only while the
+// source has data: after a read that did not fill it, it goes back before the next wait.
 template <class From, class To>
-awaitable<void> pump(From& from, To& to, std::span<std::byte> storage, relay_watch& watch) {
-  const auto payload_area = storage.subspan(relay_headroom);
+awaitable<void> pump(From& from, To& to, relay_watch& watch) {
+  buffer_lease buffer;
   for (;;) {
+    if (const auto ec = co_await from.wait_readable()) break;
+    const auto payload_area = buffer.get().subspan(relay_headroom);
     auto [read_ec, n] = co_await from.read_some(payload_area);
     if (n > 0) {
       watch.touch();
@@ -47,12 +49,13 @@ awaitable<void> pump(From& from, To& to, std::span<std::byte> storage, relay_wat
       co_return;
     }
     if (read_ec) break;
+    if (n < payload_area.size()) buffer.release();  // drained: idle connections hold none
   }
   watch.direction_ended(false);
 }
 
-// Plain TCP on both sides: the bytes never enter user space (the buffer goes unused).
-inline awaitable<void> pump(tcp_stream& from, tcp_stream& to, std::span<std::byte>, relay_watch& watch) {
+// Plain TCP on both sides: the bytes never enter user space.
+inline awaitable<void> pump(tcp_stream& from, tcp_stream& to, relay_watch& watch) {
   return splice_pump(from, to, watch);
 }
 
@@ -62,14 +65,13 @@ inline awaitable<void> pump(tcp_stream& from, tcp_stream& to, std::span<std::byt
 // watchdog closes both streams (after setting them to reset on a failure), which makes
 // every pending and later operation complete at once.
 template <class A, class B>
-awaitable<relay_end> relay(A& a, B& b, std::span<std::byte> a_to_b, std::span<std::byte> b_to_a,
-                           const opt::relay_limits& limits) {
+awaitable<relay_end> relay(A& a, B& b, const opt::relay_limits& limits) {
   const auto ex = co_await asio::this_coro::executor;
   relay_watch watch(ex, limits);
   completion_latch children(ex, 2);
   relay_end verdict = relay_end::completed;
 
-  asio::co_spawn(ex, pump(b, a, b_to_a, watch), [&children](std::exception_ptr e) {
+  asio::co_spawn(ex, pump(b, a, watch), [&children](std::exception_ptr e) {
     report_exception("relay", e);
     children.arrive();
   });
@@ -86,7 +88,7 @@ awaitable<relay_end> relay(A& a, B& b, std::span<std::byte> a_to_b, std::span<st
     }
     children.arrive();
   });
-  co_await pump(a, b, a_to_b, watch);
+  co_await pump(a, b, watch);
   co_await children.wait();
   co_return verdict;
 }

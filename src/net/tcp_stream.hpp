@@ -2,6 +2,9 @@
 // Plain TCP as a relay stream: the innermost layer of every transport.
 //
 // The relay stream concept (what net::relay and the ws/tls layers need of a stream):
+//   awaitable<error_code> wait_readable();
+//       Returns when read_some has something to give (data, end of stream or an error),
+//       so a relay can borrow its buffer only then.
 //   awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<std::byte> buf);
 //       Some bytes of the stream's payload, or asio::error::eof at its end.
 //   awaitable<error_code> write(chunk c);
@@ -34,6 +37,11 @@ struct chunk {
 class tcp_stream {
  public:
   explicit tcp_stream(tcp::socket s) : socket_(std::move(s)) {}
+
+  awaitable<error_code> wait_readable() {
+    auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, nothrow);
+    co_return ec;
+  }
 
   awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<std::byte> buf) {
     co_return co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()), nothrow);

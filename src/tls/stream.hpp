@@ -49,6 +49,7 @@ class stream {
   stream(stream&&) noexcept = default;
   stream& operator=(stream&&) noexcept = default;
 
+  awaitable<error_code> wait_readable();
   awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<std::byte> buf);
   awaitable<error_code> write(net::chunk c);
   awaitable<void> send_end_of_stream();

@@ -61,6 +61,15 @@ awaitable<std::tuple<error_code, std::size_t>> stream::read_server_early(std::sp
   }
 }
 
+awaitable<error_code> stream::wait_readable() {
+  // Decrypted bytes may already wait inside OpenSSL, and the handshake phases read on
+  // their own terms: only an established, drained connection waits on the socket.
+  if (phase_ != phase::established || !early_input_.empty() || SSL_has_pending(ssl_.get()) == 1)
+    co_return error_code{};
+  auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, nothrow);
+  co_return ec;
+}
+
 awaitable<std::tuple<error_code, std::size_t>> stream::read_some(std::span<std::byte> buf) {
   if (phase_ == phase::client_early) {
     if (finishing_) {

@@ -32,6 +32,11 @@ class stream {
     if (role_ == role::client && mask_ == opt::mask_mode::fixed) fill_random(fixed_key_);
   }
 
+  awaitable<error_code> wait_readable() {
+    if (!pending_input_.empty() || frames_.closed()) co_return error_code{};
+    co_return co_await next_.wait_readable();
+  }
+
   awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<std::byte> buf) {
     for (;;) {
       if (frames_.closed()) co_return std::tuple{error_code(asio::error::eof), std::size_t{0}};
