@@ -148,7 +148,7 @@ def gnuplot_bars(d, path, figs, titles, ylabel, title, workdir, logscale=False, 
     for i, t in enumerate(titles):
         c = 2 + 3 * i
         plots.append(f"'{dat}' using {c}:{c + 1}:{c + 2}:xtic(1) title '{t}'")
-    script = f"""set terminal pngcairo size 1100,520 font ',10' noenhanced
+    script = f"""set terminal pngcairo size 1100,560 font ',10' noenhanced
 set output '{path}'
 set title '{title}'
 set ylabel '{ylabel}'
@@ -156,10 +156,10 @@ set style data histogram
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.75 border -1
 set boxwidth 0.9
-set xtics rotate by -35 scale 0
+set xtics rotate by 30 right scale 0
 set key top right
-set bmargin 9
-set rmargin 8
+set bmargin 10
+set rmargin 3
 set grid ytics
 {"set logscale y" if logscale else "set yrange [0:*]"}
 set datafile missing 'nan'
@@ -246,6 +246,89 @@ def targets(d):
         rows.append(("8-stream throughput grows with `threads=2`", "plain", "threads=2 / threads=1 > 1",
                      f"{med:.2f}×{spread}", "**met**" if med > 1.0 else "not met"))
     return rows
+
+
+# ------------------------------------------------------------------ observations
+def observations(d):
+    """A few readings derived from this run's data (they change when the data do)."""
+    out = []
+    prof = {p["setup"]: p for p in d.profile if "counts" in p}
+
+    def rate(p, name):
+        return (p["counts"].get(name) or 0) / p["seconds"]
+
+    def dso_share(p):
+        """' Samples: 65% kernel, 23% libcrypto.so.3, ...' from perf report --sort dso."""
+        parts = []
+        for ln in p.get("dso", [])[:4]:
+            bits = ln.split()
+            if len(bits) >= 2 and bits[0].endswith("%"):
+                parts.append(f"{float(bits[0][:-1]):.0f} % {bits[1].strip('[]').replace('kernel.kallsyms', 'kernel')}")
+        return (" Samples: " + ", ".join(parts) + ".") if parts else ""
+
+    p = prof.get("kaminari-plain")
+    if p and rate(p, "syscalls:sys_enter_splice") > 0:
+        moved = (p.get("bits_per_second") or 0) / 8
+        per = 4 * moved / (rate(p, "syscalls:sys_enter_splice") or 1)
+        out.append(f"**plain** is spliced: {rate(p, 'syscalls:sys_enter_splice') / 1000:.0f}k splice calls/s, "
+                   f"≈ {per / 1024:.0f} KiB per call, and almost no copy or epoll traffic; its CPU per GiB is "
+                   f"{d.ratio_cell('kaminari-plain', 'haproxy-splice', 'cpu_up')} of haproxy+splice's.")
+    for key in ("kaminari-ws", "kaminari-wss", "kaminari-tls"):
+        p = prof.get(key)
+        if not p:
+            continue
+        reads, writes = rate(p, "syscalls:sys_enter_read"), rate(p, "syscalls:sys_enter_write")
+        recv = rate(p, "syscalls:sys_enter_recvfrom") + rate(p, "syscalls:sys_enter_recvmsg")
+        send = rate(p, "syscalls:sys_enter_sendto") + rate(p, "syscalls:sys_enter_sendmsg")
+        ep = rate(p, "syscalls:sys_enter_epoll_wait")
+        label = d.labels.get(key, key)
+        if writes and reads >= 1.6 * writes:
+            out.append(f"**{label}**: {reads / 1000:.0f}k `read()` against {writes / 1000:.0f}k `write()` calls "
+                       "per second, about two reads per TLS record written, which is what OpenSSL does without "
+                       "read-ahead (the 5-byte record header, then the body). Read-ahead "
+                       "(`SSL_CTX_set_read_ahead`, with a 16 KiB+ buffer) would halve them. epoll_wait: "
+                       f"{ep / 1000:.0f}k/s." + dso_share(p))
+        elif recv and ep >= 0.8 * recv:
+            data_calls = reads + writes + recv + send
+            moved = (p.get("bits_per_second") or 0) / 8
+            out.append(f"**{label}** copies through user space: {recv / 1000:.0f}k recv and {send / 1000:.0f}k "
+                       f"send calls/s of ≈ {4 * moved / (data_calls or 1) / 1024:.0f} KiB, and {ep / 1000:.0f}k "
+                       "epoll_wait/s, about one per read; the kernel's copies (`_copy_to_iter`, `_copy_from_iter`) "
+                       "lead the profile, which the zero-copy ws path of issue 6 §3 would remove." + dso_share(p))
+    r_aes = d.ratios("kaminari-tls", "stunnel", "thr_up")
+    if r_aes:
+        out.append("kaminari tls negotiates TLS_AES_256_GCM_SHA384 (OpenSSL's default order) while the target's "
+                   "peer is forced to AES-128-GCM; against stunnel at the same default cipher kaminari tls moves "
+                   f"{d.ratio_cell('kaminari-tls', 'stunnel', 'thr_up')} as much per stream at "
+                   f"{d.ratio_cell('kaminari-tls', 'stunnel', 'cpu_up')} the CPU per GiB.")
+    c = d.by.get(("kaminari-tls", "conn_rate"), {})
+    cs = d.by.get(("stunnel-aes128", "conn_rate"), {})
+    if c and cs:
+        k = statistics.median(x.get("cpu_ms_per_conn") or 0 for x in c.values())
+        s_ = statistics.median(x.get("cpu_ms_per_conn") or 0 for x in cs.values())
+        out.append(f"A new TLS connection costs the kaminari pair {k:.2f} ms of CPU against {s_:.2f} ms for the "
+                   "stunnel pair (both ends summed, same certificate); this run does not profile where the "
+                   "difference goes (full handshakes against resumed ones, or per-connection set-up).")
+    r = d.ratios("kaminari-plain", "kaminari-plain-t1", "thr_p8")
+    if r and statistics.median(r) <= 1.05:
+        out.append("8 streams did not grow with `threads=2` here. On 2 cores that iperf3's client and server "
+                   "also keep busy, a second worker mostly competes with them: this target needs a machine with "
+                   "spare cores to be judged.")
+    noisy = []
+    for fig in ("thr_up", "thr_down", "thr_p8", "rtt_p50_us", "conn_rate"):
+        for st in d.order:
+            sp = d.spread(st, fig)
+            if sp and sp[0] > 0 and sp[1] / sp[0] > 1.5:
+                f = FIGURES[fig][2]
+                noisy.append((sp[1] / sp[0], f"{d.labels.get(st, st)}, {FIGURES[fig][0]} "
+                                             f"({f.format(sp[0])}–{f.format(sp[1])} {FIGURES[fig][1]})"))
+    if noisy:
+        noisy.sort(reverse=True)
+        out.append(f"{len(noisy)} figures varied by more than 1.5× between rounds (load average "
+                   f"{d.meta['loadavg_start'][0]} at the start, {d.meta['loadavg_end'][0]} at the end: other "
+                   "engineers' builds); the widest: " + "; ".join(n for _, n in noisy[:6]) +
+                   ". Read them with their spread; the per-round ratios are steadier than the absolute figures.")
+    return out
 
 
 # ------------------------------------------------------------------ micro
@@ -424,6 +507,10 @@ def render(d, micro, out):
                 rows.append([d.labels.get(k, k), d.labels.get(p, p)] + [d.ratio_cell(k, p, f) for f in figs])
         return [table(["kaminari", "÷ peer"] + [FIGURES[f][0] for f in figs], rows), ""]
 
+    obs_lines = observations(d)
+    if obs_lines:
+        L += ["## Observations from this run", ""] + [f"- {o}" for o in obs_lines] + [""]
+
     L += ["## Throughput (iperf3)", ""]
     if plots["throughput"]:
         L += ["![throughput](benchmarks/throughput.png)", ""]
@@ -500,10 +587,10 @@ def render(d, micro, out):
           "echo 1. So plain 2, tls 3, ws 3, wss 4; with `0rtt` a resumed wss connection sends its upgrade "
           "and data in the first flight (3).", ""]
     if d.by.get(("kaminari-wss-0rtt", "ttfb_first_ms")):
-        L += ["kaminari keeps TLS sessions per worker thread (one `io_context` per core): with the "
-              "default 2 threads, the second connection may land on the thread that has no ticket yet and "
-              "make a full handshake; from then on every connection resumes. The per-connection column "
-              "shows it.", ""]
+        L += ["kaminari keeps TLS session tickets per worker thread (one store per `io_context`): with the "
+              "default 2 threads, a connection that lands on a worker whose store is still empty makes a full "
+              "handshake (4 round trips), typically the second one; the others resume with early data (3). "
+              "The per-connection column shows which.", ""]
 
     L += ["## UDP over TCP (uot)", ""]
     if not m.get("uot_available"):

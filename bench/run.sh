@@ -10,20 +10,24 @@
 # Other flags (all optional):
 #   --rounds N        rounds (default 3; --quick: 1)
 #   --seconds T       iperf3 -t per throughput measurement (default 4; --quick: 2)
-#   --only a,b,...    only these setups (keys as in the results file), for development
+#   --only a,b,...    only these setups (keys as in the results file), for development;
+#                     renders into build/bench/results/partial/
 #   --rev REV         measure a committed revision (git archive REV, built in
 #                     build/bench/rev-REV) instead of the working tree
 #   --no-install      do not run scripts/install-deps.sh --bench
 #   --out DIR         where the rendered report goes (default: see above)
+# KMR_BENCH_KEEP_WORK=1 keeps the processes' logs and configurations (kept anyway on errors).
 #
 # It installs the peers from Debian (haproxy, socat, stunnel4, v2ray-plugin, iperf3,
 # gnuplot, Google Benchmark, perf), builds kaminari Release with the bench tools in
 # build/bench, runs the microbenchmarks, then bench/suite.py (every tunnel pair on
-# 127.0.0.1, the raw samples in build/bench/results/results.json), then bench/report.py.
+# 127.0.0.1; raw samples in build/bench/results/results.json, results-quick.json for
+# --quick, results-partial.json for --only), then bench/report.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=0
+only=0
 install=1
 rev=""
 out=""
@@ -32,11 +36,12 @@ orig_args=("$@")
 while (($#)); do
   case "$1" in
     --quick) quick=1; suite_args+=(--quick) ;;
-    --rounds|--seconds|--only) suite_args+=("$1" "$2"); shift ;;
+    --rounds|--seconds) suite_args+=("$1" "$2"); shift ;;
+    --only) only=1; suite_args+=("$1" "$2"); shift ;;
     --rev) rev=$2; shift ;;
     --out) out=$2; shift ;;
     --no-install) install=0 ;;
-    -h|--help) sed -n '3,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,25p' "$0"; exit 0 ;;
     *) echo "usage: $0 [--quick] [--rounds N] [--seconds T] [--only a,b] [--rev REV] [--no-install] [--out DIR]" >&2; exit 2 ;;
   esac
   shift
@@ -46,6 +51,11 @@ done
 
 results=build/bench/results
 mkdir -p "$results"
+# The full run's raw files feed docs/benchmarks.md; development runs keep their own.
+tag=""
+if ((quick)); then tag=-quick; elif ((only)); then tag=-partial; fi
+raw=$results/results$tag.json
+micro=$results/micro$tag.json
 
 # --- build: Release, no tests, with the bench tools (KMR_BUILD_BENCH=ON)
 src=.
@@ -78,16 +88,17 @@ if ((quick)); then micro_args=(--benchmark_min_time=0.05); else
   micro_args=(--benchmark_min_time=0.2 --benchmark_repetitions=5)
 fi
 "$bindir/bench/kmr_micro" "${micro_args[@]}" --benchmark_format=console \
-  --benchmark_out="$results/micro.json" --benchmark_out_format=json >"$results/micro.txt" 2>&1 ||
-  { cat "$results/micro.txt" >&2; exit 1; }
+  --benchmark_out="$micro" --benchmark_out_format=json >"${micro%.json}.txt" 2>&1 ||
+  { cat "${micro%.json}.txt" >&2; exit 1; }
 
 # --- the tunnels
 command_line="bash bench/run.sh${orig_args[*]:+ ${orig_args[*]}}"
-python3 bench/suite.py --bindir "$bindir" --out "$results/results.json" --command "$command_line" \
+python3 bench/suite.py --bindir "$bindir" --out "$raw" --command "$command_line" \
   ${rev:+--rev-label "$rev"} "${suite_args[@]}"
 
 # --- the report
 if [[ -z $out ]]; then
-  if ((quick)); then out=$results/quick; else out=docs; fi
+  # Development runs (quick, or only some setups) never overwrite the published page.
+  if ((quick)); then out=$results/quick; elif ((only)); then out=$results/partial; else out=docs; fi
 fi
-python3 bench/report.py --results "$results/results.json" --micro "$results/micro.json" --out "$out"
+python3 bench/report.py --results "$raw" --micro "$micro" --out "$out"

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -699,7 +700,7 @@ class Suite:
     def profile(self):
         """perf stat (3 s) and perf record (1 s) on both kaminari processes while one
         iperf3 stream runs through the pair."""
-        if not shutil_which("perf"):
+        if not shutil.which("perf"):
             return []
         out = []
         iperf_port = free_port()
@@ -758,11 +759,6 @@ class Suite:
         finally:
             server.stop()
         return out
-
-
-def shutil_which(cmd):
-    from shutil import which
-    return which(cmd)
 
 
 def uot_available(kaminaric):
@@ -882,6 +878,10 @@ def main():
     out.write_text(json.dumps({"meta": meta, "samples": suite.samples, "errors": suite.errors,
                                "profile": profile}, indent=1))
     log(f"wrote {out} ({len(suite.samples)} samples, {len(suite.errors)} errors, {meta['duration_s']} s)")
+    if suite.errors or os.environ.get("KMR_BENCH_KEEP_WORK"):
+        log(f"logs and configurations kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

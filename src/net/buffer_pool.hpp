@@ -13,7 +13,9 @@ namespace kmr::net {
 
 class buffer_pool {
  public:
-  static constexpr std::size_t buffer_size = 16 * 1024 + 16;  // payload + headroom
+  // 64 KiB of payload: one read, one WebSocket frame, a few TLS records per trip through
+  // the event loop. Idle connections hold none, so the size costs only busy ones.
+  static constexpr std::size_t buffer_size = 64 * 1024 + 16;  // payload + headroom
 
   static buffer_pool& local();  // this thread's pool
 
@@ -21,7 +23,7 @@ class buffer_pool {
   void release(std::byte* b) noexcept;
 
  private:
-  static constexpr std::size_t max_idle = 256;  // 4 MiB kept at most, per thread
+  static constexpr std::size_t max_idle = 32;  // 2 MiB kept at most, per thread
   std::vector<std::unique_ptr<std::byte[]>> idle_;
 };
 
