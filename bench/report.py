@@ -26,7 +26,7 @@ HOW = {
     "haproxy-splice": "as haproxy plus `option splice-auto`",
     "socat": "`socat TCP-LISTEN:p,fork,reuseaddr TCP:…` → the same (one process per connection)",
     "kaminari-tls": "client `tls;sni=example.com;ca=<test CA>`, server `tls;cert=<leaf chain>;key=<leaf key>`; "
-                    "negotiates TLS 1.3 TLS_AES_256_GCM_SHA384 (OpenSSL's default order)",
+                    "negotiates TLS 1.3 TLS_AES_128_GCM_SHA256 (kaminari's preferred suite, as forced on the stunnel pair below)",
     "stunnel-aes128": "stunnel client → stunnel server, both `sslVersionMin = TLSv1.3`, "
                       "`ciphersuites = TLS_AES_128_GCM_SHA256`; client verifies the chain and host",
     "stunnel": "the same stunnel pair left at its defaults (TLS 1.3, TLS_AES_256_GCM_SHA384)",
@@ -266,14 +266,16 @@ def observations(d):
                 parts.append(f"{float(bits[0][:-1]):.0f} % {bits[1].strip('[]').replace('kernel.kallsyms', 'kernel')}")
         return (" Samples: " + ", ".join(parts) + ".") if parts else ""
 
-    p = prof.get("kaminari-plain")
-    if p and rate(p, "syscalls:sys_enter_splice") > 0:
+    for key in ("kaminari-plain", "kaminari-ws"):
+        p = prof.get(key)
+        if not (p and rate(p, "syscalls:sys_enter_splice") > 0):
+            continue
         moved = (p.get("bits_per_second") or 0) / 8
         per = 4 * moved / (rate(p, "syscalls:sys_enter_splice") or 1)
-        out.append(f"**plain** is spliced: {rate(p, 'syscalls:sys_enter_splice') / 1000:.0f}k splice calls/s, "
-                   f"≈ {per / 1024:.0f} KiB per call, and almost no copy or epoll traffic; its CPU per GiB is "
-                   f"{d.ratio_cell('kaminari-plain', 'haproxy-splice', 'cpu_up')} of haproxy+splice's.")
-    for key in ("kaminari-ws", "kaminari-wss", "kaminari-tls"):
+        out.append(f"**{d.labels.get(key, key)}** is spliced: {rate(p, 'syscalls:sys_enter_splice') / 1000:.0f}k "
+                   f"splice calls/s, ≈ {per / 1024:.0f} KiB per call, and almost no copy traffic; its CPU per GiB "
+                   f"is {d.ratio_cell(key, 'haproxy-splice', 'cpu_up')} of haproxy+splice's." + dso_share(p))
+    for key in ("kaminari-wss", "kaminari-tls"):
         p = prof.get(key)
         if not p:
             continue
@@ -294,11 +296,12 @@ def observations(d):
             out.append(f"**{label}** copies through user space: {recv / 1000:.0f}k recv and {send / 1000:.0f}k "
                        f"send calls/s of ≈ {4 * moved / (data_calls or 1) / 1024:.0f} KiB, and {ep / 1000:.0f}k "
                        "epoll_wait/s, about one per read; the kernel's copies (`_copy_to_iter`, `_copy_from_iter`) "
-                       "lead the profile, which the zero-copy ws path of issue 6 §3 would remove." + dso_share(p))
+                       "lead the profile. TLS needs the bytes in user space to encrypt them, and this kernel has no "
+                       "kernel TLS to take that over." + dso_share(p))
     r_aes = d.ratios("kaminari-tls", "stunnel", "thr_up")
     if r_aes:
-        out.append("kaminari tls negotiates TLS_AES_256_GCM_SHA384 (OpenSSL's default order) while the target's "
-                   "peer is forced to AES-128-GCM; against stunnel at the same default cipher kaminari tls moves "
+        out.append("kaminari tls prefers TLS_AES_128_GCM_SHA256, as the forced stunnel pair uses; against stunnel at "
+                   "its default (TLS_AES_256_GCM_SHA384) kaminari tls moves "
                    f"{d.ratio_cell('kaminari-tls', 'stunnel', 'thr_up')} as much per stream at "
                    f"{d.ratio_cell('kaminari-tls', 'stunnel', 'cpu_up')} the CPU per GiB.")
     c = d.by.get(("kaminari-tls", "conn_rate"), {})

@@ -12,51 +12,23 @@
 #include "core/completion_latch.hpp"
 #include "core/report_exception.hpp"
 #include "opt/config.hpp"
-#include "net/buffer_pool.hpp"
+#include "net/copy_pump.hpp"
 #include "net/relay_watch.hpp"
 #include "net/splice_pump.hpp"
 #include "net/tcp_stream.hpp"
 
 #include <chrono>
-#include <cstddef>
-#include <span>
 
 namespace kmr::net {
 
-// Room kept free in front of every chunk read, so a framing layer can put its header
-// there (a WebSocket header is at most 14 bytes; 16 keeps the payload aligned).
-inline constexpr std::size_t relay_headroom = 16;
-inline constexpr std::size_t relay_buffer_size = buffer_pool::buffer_size - relay_headroom;
-
-// Copies one direction until end of stream or error; at the end of stream, passes the
-// half-close on to `to`. The buffer is borrowed from the thread's pool only while the
-// source has data: after a read that did not fill it, it goes back before the next wait.
+// One direction: in the kernel where both ends allow it (net/splice_pump.hpp), through
+// user space otherwise (net/copy_pump.hpp).
 template <class From, class To>
 awaitable<void> pump(From& from, To& to, relay_watch& watch) {
-  buffer_lease buffer;
-  for (;;) {
-    if (const auto ec = co_await from.wait_readable()) break;
-    const auto payload_area = buffer.get().subspan(relay_headroom);
-    auto [read_ec, n] = co_await from.read_some(payload_area);
-    if (n > 0) {
-      watch.touch();
-      const auto write_ec = co_await to.write({payload_area.first(n), relay_headroom});
-      if (write_ec) break;
-    }
-    if (read_ec == asio::error::eof) {
-      co_await to.send_end_of_stream();
-      watch.direction_ended(true);
-      co_return;
-    }
-    if (read_ec) break;
-    if (n < payload_area.size()) buffer.release();  // drained: idle connections hold none
+  if constexpr (splice_source<From> && splice_sink<To>) {
+    if (to.accepts_spliced()) return splice_pump(from, to, watch);
   }
-  watch.direction_ended(false);
-}
-
-// Plain TCP on both sides: the bytes never enter user space.
-inline awaitable<void> pump(tcp_stream& from, tcp_stream& to, relay_watch& watch) {
-  return splice_pump(from, to, watch);
+  return copy_pump(from, to, watch);
 }
 
 // Relays until both directions have ended, one fails, or the watchdog fires. This

@@ -17,10 +17,15 @@
 //       The next close sends a reset, so the peer learns it was an error.
 //   void close() noexcept;
 //       Closes at once: pending operations complete with an error, and so do later ones.
+//   tcp::socket& socket() noexcept;
+//       The innermost plain socket.
+// Streams over a plain socket may also offer the zero-copy operations of
+// net/splice_stream.hpp.
 #pragma once
 
 #include "core/asio.hpp"
 #include "net/socket_options.hpp"
+#include "net/splice_stream.hpp"
 
 #include <cstddef>
 #include <span>
@@ -64,6 +69,15 @@ class tcp_stream {
   void close() noexcept {
     error_code ignored;
     socket_.close(ignored);
+  }
+
+  // Zero-copy (net/splice_stream.hpp): the socket's bytes are the payload.
+  awaitable<splice_read> splice_out(int pipe_write, std::size_t max) {
+    co_return splice_socket_to_pipe(socket_.native_handle(), pipe_write, max);
+  }
+  bool accepts_spliced() const noexcept { return true; }
+  awaitable<error_code> splice_in(int pipe_read, std::size_t n) {
+    return splice_pipe_to_socket(pipe_read, socket_, n);
   }
 
   tcp::socket& socket() noexcept { return socket_; }

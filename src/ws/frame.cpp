@@ -258,4 +258,24 @@ step frame_reader::next(std::span<std::byte> input) noexcept {
   }
 }
 
+frame_reader::expectation frame_reader::expecting() const noexcept {
+  using kind = expectation::kind;
+  switch (state_) {
+    case state::header:
+      return {kind::header, 0};
+    case state::payload:
+      if (is_control(static_cast<std::uint8_t>(op_))) return {kind::control, remaining_};
+      return {masked_ ? kind::unmasked_by_next : kind::verbatim, remaining_};
+    case state::closed:
+    case state::failed:
+      break;
+  }
+  return {kind::ended, 0};
+}
+
+void frame_reader::skip_verbatim(std::uint64_t n) noexcept {
+  remaining_ -= std::min(n, remaining_);
+  if (remaining_ == 0) state_ = state::header;
+}
+
 }  // namespace kmr::ws

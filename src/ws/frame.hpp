@@ -78,6 +78,21 @@ class frame_reader {
   // nothing: a Close is end of stream for this direction.
   step next(std::span<std::byte> input) noexcept;
 
+  // What the reader needs next, so that a zero-copy reader (ws/stream_splice.hpp) can
+  // fetch just that: payload it may move untouched (`verbatim`: a data frame with no
+  // key or the zero key), payload that must go through next() (`unmasked_by_next`: a
+  // real key; `control`), a header, or nothing more (closed or failed).
+  struct expectation {
+    enum class kind : std::uint8_t { header, verbatim, unmasked_by_next, control, ended };
+    kind what = kind::header;
+    std::uint64_t payload_left = 0;  // the payload kinds: bytes left in this frame
+  };
+  expectation expecting() const noexcept;
+
+  // Accounts for `n` verbatim payload bytes the caller moved past the reader itself;
+  // n <= expecting().payload_left when expecting().what is verbatim.
+  void skip_verbatim(std::uint64_t n) noexcept;
+
   bool closed() const noexcept { return state_ == state::closed; }
   bool failed() const noexcept { return state_ == state::failed; }
 

@@ -7,6 +7,7 @@
 
 #include "core/asio.hpp"
 #include "core/error.hpp"
+#include "net/splice_stream.hpp"
 #include "net/tcp_stream.hpp"
 #include "opt/config.hpp"
 #include "ws/frame.hpp"
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstring>
 #include <vector>
 
@@ -88,6 +90,19 @@ class stream {
   awaitable<void> send_end_of_stream() {
     co_await wait_write_idle();
     co_await next_.send_end_of_stream();
+  }
+
+  // Zero-copy (net/splice_stream.hpp), over plain TCP only; see ws/stream_splice.hpp.
+  static constexpr bool over_plain_tcp = std::same_as<Next, net::tcp_stream>;
+  awaitable<net::splice_read> splice_out(int pipe_write, std::size_t max)
+    requires over_plain_tcp;
+  awaitable<error_code> splice_in(int pipe_read, std::size_t n)
+    requires over_plain_tcp;
+  // Our frames' payload leaves untouched unless a client masks with a real key.
+  bool accepts_spliced() const noexcept
+    requires over_plain_tcp
+  {
+    return role_ == role::server || mask_ == opt::mask_mode::skip;
   }
 
   void abort() noexcept { next_.abort(); }
@@ -172,3 +187,5 @@ class stream {
 };
 
 }  // namespace kmr::ws
+
+#include "ws/stream_splice.hpp"  // the zero-copy members' definitions

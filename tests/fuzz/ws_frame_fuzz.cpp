@@ -3,7 +3,9 @@
 // positions taken from the input, must give the same events: read boundaries never
 // change what is decoded (kaminari-wire §5.11 is what happens otherwise). (2) The input
 // as a recipe for valid frames, encoded and fed in random pieces, must give back exactly
-// the payloads that went in.
+// the payloads that went in. (3) Both, read the zero-copy way (ws/stream_splice.hpp):
+// whenever the reader expects verbatim payload, the caller takes it past the reader with
+// skip_verbatim; the events must not change.
 #include "ws/frame.hpp"
 
 #include <algorithm>
@@ -86,6 +88,40 @@ outcome feed(bytes stream, std::vector<std::size_t> cuts) {
   return o;
 }
 
+// Like feed(), but verbatim payload bypasses next(): taken straight from the stream in
+// random amounts, as splice(2) takes it from the socket.
+outcome feed_skipping(bytes stream, std::minstd_rand& rng) {
+  frame_reader r;
+  outcome o;
+  std::size_t pos = 0;
+  while (pos < stream.size()) {
+    const auto e = r.expecting();
+    const std::size_t left = stream.size() - pos;
+    if (e.what == frame_reader::expectation::kind::verbatim) {
+      check(e.payload_left > 0);
+      const auto n = std::min<std::size_t>({static_cast<std::size_t>(std::min<std::uint64_t>(e.payload_left, left)),
+                                            1 + rng() % 4096});
+      o.data.insert(o.data.end(), stream.begin() + static_cast<std::ptrdiff_t>(pos),
+                    stream.begin() + static_cast<std::ptrdiff_t>(pos + n));
+      r.skip_verbatim(n);
+      pos += n;
+      continue;
+    }
+    std::span<std::byte> chunk(stream.data() + pos, std::min<std::size_t>(left, 1 + rng() % 32));
+    const step s = r.next(chunk);
+    pos += s.consumed;
+    if (s.what == kind::protocol_error) {
+      o.error = s.error;
+      return o;
+    }
+    if (s.what == kind::data) o.data.insert(o.data.end(), s.data.begin(), s.data.end());
+    if (s.what == kind::ping || s.what == kind::pong || s.what == kind::close)
+      o.controls.push_back({s.what, bytes(s.control_payload.begin(), s.control_payload.end()), o.data.size()});
+    if (s.what == kind::close) return o;
+  }
+  return o;
+}
+
 std::vector<std::size_t> random_cuts(std::minstd_rand& rng, std::size_t size, std::size_t count) {
   std::vector<std::size_t> cuts;
   for (std::size_t i = 0; i < count; ++i) cuts.push_back(rng() % (size + 1));
@@ -102,6 +138,8 @@ void split_invariance(const std::uint8_t* data, std::size_t size) {
                                    (data[2] << 8 | data[3]) % (stream.size() + 1)};
   std::sort(cuts.begin(), cuts.end());
   check(feed(stream, cuts) == whole);
+  std::minstd_rand rng(cuts[0] * 7919u + cuts[1]);
+  check(feed_skipping(stream, rng) == whole);
   if (stream.size() <= 512) {
     std::vector<std::size_t> every(stream.size());
     for (std::size_t i = 0; i < every.size(); ++i) every[i] = i;
@@ -171,5 +209,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(feed(r.stream, {}) == r.expected);
   for (int round = 0; round < 4; ++round)
     check(feed(r.stream, random_cuts(rng, r.stream.size(), 1 + rng() % 16)) == r.expected);
+  check(feed_skipping(r.stream, rng) == r.expected);
   return 0;
 }

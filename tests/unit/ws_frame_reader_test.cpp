@@ -352,3 +352,72 @@ TEST(WsFrameReader, RandomFramesSurviveRandomSplits) {
     ASSERT_EQ(o.error, "");
   }
 }
+
+// --- expecting / skip_verbatim: what the zero-copy reader (ws/stream_splice.hpp) asks ---
+
+using expect = frame_reader::expectation::kind;
+
+// Feeds `input` until it is used up or the reader stops taking bytes (closed, failed).
+void feed(frame_reader& r, bytes input) {
+  std::span<std::byte> in(input);
+  for (int steps = 0; !in.empty() && steps < 100; ++steps) {
+    const std::size_t used = r.next(in).consumed;
+    if (used == 0) break;
+    in = in.subspan(used);
+  }
+}
+
+TEST(WsFrameReaderExpecting, HeaderFirst_ThenVerbatimForZeroKeyAndUnmasked) {
+  for (const std::optional<mask_key> key : {std::optional<mask_key>{}, std::optional(zero_key)}) {
+    frame_reader r;
+    EXPECT_EQ(r.expecting().what, expect::header);
+    bytes f = frame(true, opcode::binary, key, pattern(1000, 1));
+    f.resize(f.size() - 1000);  // the header only
+    feed(r, f);
+    EXPECT_EQ(r.expecting().what, expect::verbatim);
+    EXPECT_EQ(r.expecting().payload_left, 1000u);
+    r.skip_verbatim(999);
+    EXPECT_EQ(r.expecting().payload_left, 1u);
+    r.skip_verbatim(1);
+    EXPECT_EQ(r.expecting().what, expect::header);  // the next frame
+  }
+}
+
+TEST(WsFrameReaderExpecting, RealKeyAndControlFrames_AreNotVerbatim) {
+  frame_reader r;
+  bytes f = frame(true, opcode::binary, random_key(), pattern(300, 2));
+  f.resize(f.size() - 300);
+  feed(r, f);
+  EXPECT_EQ(r.expecting().what, expect::unmasked_by_next);
+  EXPECT_EQ(r.expecting().payload_left, 300u);
+
+  frame_reader c;
+  bytes p = frame(true, opcode::ping, zero_key, pattern(10, 3));
+  p.resize(p.size() - 4);
+  feed(c, p);
+  EXPECT_EQ(c.expecting().what, expect::control);
+  EXPECT_EQ(c.expecting().payload_left, 4u);
+}
+
+TEST(WsFrameReaderExpecting, SkippedPayloadKeepsTheStreamInStep) {
+  // Two frames: the first payload skipped by the caller, the second decoded by next().
+  frame_reader r;
+  bytes first = frame(true, opcode::binary, zero_key, pattern(500, 4));
+  first.resize(first.size() - 500);
+  feed(r, first);
+  r.skip_verbatim(500);
+  bytes second = frame(true, opcode::binary, random_key(), pattern(64, 5));
+  const step d = r.next(second);  // header and payload in one go
+  ASSERT_EQ(d.what, kind::data);
+  EXPECT_EQ(d.consumed, second.size());
+  EXPECT_EQ(bytes(d.data.begin(), d.data.end()), pattern(64, 5));
+}
+
+TEST(WsFrameReaderExpecting, ClosedAndFailedAreEnded) {
+  frame_reader closed;
+  feed(closed, frame(true, opcode::close, zero_key, {}));
+  EXPECT_EQ(closed.expecting().what, expect::ended);
+  frame_reader failed;
+  feed(failed, frame(true, opcode::text, zero_key, text("x")));
+  EXPECT_EQ(failed.expecting().what, expect::ended);
+}
