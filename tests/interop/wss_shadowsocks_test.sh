@@ -24,66 +24,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=pki.sh
 source "$kmr_interop_dir/pki.sh"
 
-readonly method=chacha20-ietf-poly1305
-readonly password=kaminari-interop-test
+# shellcheck source=shadowsocks.sh
+source "$kmr_interop_dir/shadowsocks.sh"
 
 kmr_init ss-wss-interop "$@"
-need_tool ss-server shadowsocks-libev
-need_tool ss-local shadowsocks-libev
-need_tool curl curl
-echo "peer: $(ss-server -h 2>&1 | grep -m1 -i 'shadowsocks-libev' || echo ss-server)$(dpkg-query -W -f=' (Debian ${Version})' shadowsocks-libev 2>/dev/null || true)"
-
+ss_setup
 pki="$work/pki"  # absolute: $work comes from mktemp
 kmr_make_pki "$pki"
 
-# --- the origin: an HTTP server with GET (the 16 MiB download) and PUT (uploads)
-mkdir -p "$work/www"
-cp "$work/down.src" "$work/www/file"
-kmr_start http python3 "$kmr_peer_py" http --port-file "$work/http.port" --dir "$work/www"
-wait_file "$last_pid" "$work/http.port" "the HTTP server (tcp_peer.py http)"
-http_port=$(<"$work/http.port")
-
-# run_case <client options> <server options> <layers> <tag>: starts ss-server and ss-local
-# with our plugins, downloads and uploads through SOCKS5. Returns 3 if a process died
-# early (a port taken between free_port and bind): the caller retries with new ports.
+# run_case <client options|server options|layers> <tag>: our plugins at both ends.
 run_case() {
-  local c_opts=$1 s_opts=$2 layers=$3 tag=$4 ss_port socks_port server_pid local_pid deadline got
-  local name="[$c_opts] -> [$s_opts]"
-  ss_port=$(free_port)
-  socks_port=$(free_port)
-  echo "case $tag: ss-server on 127.0.0.1:$ss_port, ss-local SOCKS on 127.0.0.1:$socks_port"
-  echo "  ss-local plugin-opts:  $c_opts"
-  echo "  ss-server plugin-opts: $s_opts"
-
-  kmr_start "ss-server-$tag" ss-server -s 127.0.0.1 -p "$ss_port" -k "$password" -m "$method" -v \
-    --plugin "$server_bin" --plugin-opts "$s_opts"
-  server_pid=$last_pid
-  kmr_start "ss-local-$tag" ss-local -s 127.0.0.1 -p "$ss_port" -b 127.0.0.1 -l "$socks_port" \
-    -k "$password" -m "$method" -v --plugin "$client_bin" --plugin-opts "$c_opts"
-  local_pid=$last_pid
-
-  # Download, retried until the whole chain is up.
-  rm -f "$work/got-$tag"
-  deadline=$((SECONDS + ready_seconds))
-  until curl -sS --fail --max-time 15 --socks5-hostname "127.0.0.1:$socks_port" \
-    "http://127.0.0.1:$http_port/file" -o "$work/got-$tag" 2>>"$work/curl-$tag.log"; do
-    kill -0 "$server_pid" 2>/dev/null && kill -0 "$local_pid" 2>/dev/null || return 3
-    ((SECONDS < deadline)) || fail "case $name: no successful download within ${ready_seconds}s"
-    sleep 0.2
-  done
-  got=$(sha256sum <"$work/got-$tag" | cut -d' ' -f1)
-  [[ $got == "$down_sha" ]] ||
-    fail "case $name: download corrupted ($(stat -c %s "$work/got-$tag") bytes, sha256 $got, want $down_sha)"
-  rm -f "$work/got-$tag"
-
-  # Upload: the chain is up now, so one attempt.
-  curl -sS --fail --max-time 20 --socks5-hostname "127.0.0.1:$socks_port" -H 'Expect:' \
-    -T "$work/up.src" "http://127.0.0.1:$http_port/up-$tag" -o /dev/null 2>>"$work/curl-$tag.log" ||
-    fail "case $name: the 16 MiB upload failed (see curl-$tag.log)"
-  got=$(sha256sum <"$work/www/up-$tag" | cut -d' ' -f1)
-  [[ $got == "$up_sha" ]] ||
-    fail "case $name: upload corrupted ($(stat -c %s "$work/www/up-$tag") bytes, sha256 $got, want $up_sha)"
-  rm -f "$work/www/up-$tag"
+  local c_opts s_opts layers tag=$2 name
+  IFS='|' read -r c_opts s_opts layers <<<"$1"
+  name="[$c_opts] -> [$s_opts]"
+  ss_transfer "$tag" "$name" "$client_bin" "$c_opts" "$server_bin" "$s_opts" || return
 
   # Our plugins carried it, with the layers asked for.
   grep -qxF "accept: $layers" "$work/ss-server-$tag.log" || fail "case $name: kaminaris did not run $layers"
@@ -107,8 +61,7 @@ run_case() {
     fi
   fi
 
-  stop_pid "$local_pid"
-  stop_pid "$server_pid"
+  ss_stop
   echo "case $tag: OK, 16 MiB down and 16 MiB up, sha256 checked$early"
 }
 
@@ -120,16 +73,5 @@ cases=(
   "$ws;tls;sni=example.com;ca=$pki/ca.crt;0rtt;threads=1|$ws;tls;$cert;log=debug|[ws][tls][plain]"
   "tls;sni=example.com;ca=$pki/ca.crt;0rtt;threads=1|tls;$cert;log=debug|[tls][plain]"
 )
-for i in "${!cases[@]}"; do
-  IFS='|' read -r c_opts s_opts layers <<<"${cases[$i]}"
-  for attempt in 1 2 3; do
-    check_budget
-    status=0
-    run_case "$c_opts" "$s_opts" "$layers" "$((i + 1))-$attempt" || status=$?
-    [[ $status -eq 0 ]] && break
-    [[ $status -eq 3 && $attempt -lt 3 ]] || fail "case $((i + 1)): ss-server or ss-local exited early"
-    echo "case $((i + 1)): a process exited early (port collision?), retrying"
-  done
-done
-check_budget
+ss_run_cases run_case "${cases[@]}"
 echo "PASS: shadowsocks-libev with the tls and wss layers (${SECONDS}s)"
