@@ -20,26 +20,17 @@ ready_seconds=15
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# shellcheck source=nginx.sh
+source "$kmr_interop_dir/nginx.sh"
+
 readonly ws_host=example.com
 readonly ws_path=/ws
 readonly template="$kmr_interop_dir/nginx-ws.conf.template"
-readonly doc="$kmr_interop_dir/../../docs/behind-nginx.md"
 
 kmr_init nginx-interop "$@"
 need_tool curl curl
-nginx_bin=$(command -v nginx || true)
-[[ -n $nginx_bin ]] || nginx_bin=/usr/sbin/nginx  # /usr/sbin may not be in PATH
-[[ -x $nginx_bin ]] || fail "nginx is missing: install the Debian package 'nginx' (scripts/install-deps.sh --test)"
-echo "peer: $("$nginx_bin" -v 2>&1)$(dpkg-query -W -f=' (Debian ${Version})' nginx 2>/dev/null || true)"
-
-# The documented configuration is the tested one.
-[[ -f $template ]] || fail "missing $template"
-[[ -f $doc ]] || fail "missing $doc"
-python3 - "$template" "$doc" <<'EOF' || fail "docs/behind-nginx.md does not contain nginx-ws.conf.template verbatim: update the doc"
-import sys
-template, doc = (open(p, encoding="utf-8").read() for p in sys.argv[1:3])
-sys.exit(0 if template in doc else 1)
-EOF
+nginx_setup
+nginx_check_doc "$template"
 
 start_far_end
 
@@ -48,48 +39,8 @@ kmr_start kaminaris "$server_bin" 127.0.0.1:0 "127.0.0.1:$far_port" \
 kaminaris_pid=$last_pid
 kaminaris_port=$(wait_listen "$kaminaris_pid" kaminaris)
 
-# start_nginx: renders the template into a private prefix and starts nginx on a free
-# port (retried on a port collision). Sets nginx_port and nginx_pid.
-start_nginx() {
-  local attempt status prefix="$work/nginx" user_line=""
-  mkdir -p "$prefix"
-  # As root, nginx's workers would switch to "nobody", who cannot enter the private temp
-  # dir; keep them as root there. As any other user the directive would only warn.
-  [[ $(id -u) -eq 0 ]] && user_line="user root;"
-  for attempt in 1 2 3; do
-    nginx_port=$(free_port)
-    sed -e "s|@LISTEN@|127.0.0.1:$nginx_port|g" -e "s|@SERVER_NAME@|$ws_host|g" \
-      -e "s|@WS_PATH@|$ws_path|g" -e "s|@KAMINARIS@|127.0.0.1:$kaminaris_port|g" \
-      "$template" >"$prefix/kaminari.conf"
-    ! grep -n '@[A-Z_]*@' "$prefix/kaminari.conf" || fail "a placeholder was left in the rendered config"
-    cat >"$prefix/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-pid $prefix/nginx.pid;
-error_log stderr info;
-events { worker_connections 256; }
-http {
-    access_log $prefix/access.log;
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
-    include $prefix/kaminari.conf;
-}
-EOF
-    "$nginx_bin" -t -q -e stderr -p "$prefix" -c "$prefix/nginx.conf" >"$work/nginx-t.log" 2>&1 ||
-      fail "nginx rejects the rendered configuration (see nginx-t.log)"
-    kmr_start "nginx-$attempt" "$nginx_bin" -e stderr -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;'
-    nginx_pid=$last_pid
-    status=0
-    wait_port "$nginx_pid" "$nginx_port" nginx || status=$?
-    [[ $status -eq 0 ]] && return 0
-    echo "nginx exited early (port collision?), retrying" >&2
-  done
-  fail "nginx did not start (see nginx-*.log)"
-}
-start_nginx
+start_nginx nginx "$template" "" "" "s|@SERVER_NAME@|$ws_host|g" "s|@WS_PATH@|$ws_path|g" \
+  "s|@KAMINARIS@|127.0.0.1:$kaminaris_port|g"
 echo "kaminaric -> nginx 127.0.0.1:$nginx_port -> kaminaris 127.0.0.1:$kaminaris_port -> far end $far_port"
 
 # --- refused requests: kaminaris's answer, forwarded by nginx

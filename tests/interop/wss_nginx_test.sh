@@ -4,8 +4,8 @@
 # ws) -> far end, on loopback: the CDN-like set-up. nginx runs in the foreground as this
 # user with its own prefix in a temp dir and the server block of
 # tests/interop/nginx-wss.conf.template, with the test leaf of pki.sh; kaminaric verifies
-# it with ca= (no insecure). Once docs/behind-nginx.md names the template, the test also
-# fails if the doc does not contain it verbatim. Checks:
+# it with ca= (no insecure). The test fails if docs/behind-nginx.md does not contain the
+# template verbatim. Checks:
 #   - 16 MiB each way at once, sha256-checked; an end of stream each way through nginx
 #     (the 16 MiB before it arrive intact; nginx then ends both directions; how the
 #     application's connection ends after its own end of stream is only reported);
@@ -31,29 +31,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$kmr_interop_dir/pki.sh"
 readonly tls_peer_py="$kmr_interop_dir/tls_peer.py"
 
+# shellcheck source=nginx.sh
+source "$kmr_interop_dir/nginx.sh"
+
 readonly ws_host=example.com
 readonly ws_path=/ws
 readonly template="$kmr_interop_dir/nginx-wss.conf.template"
-readonly doc="$kmr_interop_dir/../../docs/behind-nginx.md"
 
 kmr_init wss-nginx-interop "$@"
 need_tool curl curl
-nginx_bin=$(command -v nginx || true)
-[[ -n $nginx_bin ]] || nginx_bin=/usr/sbin/nginx  # /usr/sbin may not be in PATH
-[[ -x $nginx_bin ]] || fail "nginx is missing: install the Debian package 'nginx' (scripts/install-deps.sh --test)"
-echo "peer: $("$nginx_bin" -v 2>&1)$(dpkg-query -W -f=' (Debian ${Version})' nginx 2>/dev/null || true)"
-
-[[ -f $template ]] || fail "missing $template"
-if [[ -f $doc ]] && grep -q 'nginx-wss\.conf\.template' "$doc"; then
-  python3 - "$template" "$doc" <<'EOF' || fail "docs/behind-nginx.md does not contain nginx-wss.conf.template verbatim: update the doc"
-import sys
-template, doc = (open(p, encoding="utf-8").read() for p in sys.argv[1:3])
-sys.exit(0 if template in doc else 1)
-EOF
-  echo "docs/behind-nginx.md contains nginx-wss.conf.template verbatim"
-else
-  echo "note: docs/behind-nginx.md does not name nginx-wss.conf.template yet (not compared)"
-fi
+nginx_setup
+nginx_check_doc "$template"
 
 pki="$work/pki"
 kmr_make_pki "$pki"
@@ -64,53 +52,11 @@ kmr_start kaminaris "$server_bin" 127.0.0.1:0 "127.0.0.1:$far_port" \
 kaminaris_pid=$last_pid
 kaminaris_port=$(wait_listen "$kaminaris_pid" kaminaris)
 
-# start_nginx <name> <port or ""> <extra http-level directives>: renders the template
-# into a private prefix and starts nginx (on the given port, or a free one, retried on a
-# collision). Sets nginx_port and nginx_pid; the access log is $work/<name>-access.log
-# with the TLS facts of each request.
-start_nginx() {
-  local name=$1 want_port=$2 extra=$3 attempt status prefix user_line=""
-  prefix="$work/$name"
-  mkdir -p "$prefix"
-  # As root, nginx's workers would switch to "nobody", who cannot enter the private temp
-  # dir; keep them as root there. As any other user the directive would only warn.
-  [[ $(id -u) -eq 0 ]] && user_line="user root;"
-  for attempt in 1 2 3; do
-    nginx_port=${want_port:-$(free_port)}
-    sed -e "s|@LISTEN@|127.0.0.1:$nginx_port|g" -e "s|@SERVER_NAME@|$ws_host|g" \
-      -e "s|@CERT@|$pki/leaf-chain.pem|g" -e "s|@KEY@|$pki/leaf.key|g" \
-      -e "s|@WS_PATH@|$ws_path|g" -e "s|@KAMINARIS@|127.0.0.1:$kaminaris_port|g" \
-      "$template" >"$prefix/kaminari.conf"
-    ! grep -n '@[A-Z_]*@' "$prefix/kaminari.conf" || fail "a placeholder was left in the rendered config"
-    cat >"$prefix/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-pid $prefix/nginx.pid;
-error_log stderr info;
-events { worker_connections 256; }
-http {
-    log_format kmr_tls '\$ssl_protocol alpn=\$ssl_alpn_protocol reused=\$ssl_session_reused status=\$status "\$request"';
-    access_log $work/$name-access.log kmr_tls;
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
-    $extra
-    include $prefix/kaminari.conf;
-}
-EOF
-    "$nginx_bin" -t -q -e stderr -p "$prefix" -c "$prefix/nginx.conf" >"$work/$name-t.log" 2>&1 ||
-      fail "nginx rejects the rendered configuration (see $name-t.log)"
-    kmr_start "$name-$attempt" "$nginx_bin" -e stderr -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;'
-    nginx_pid=$last_pid
-    status=0
-    wait_port "$nginx_pid" "$nginx_port" nginx || status=$?
-    [[ $status -eq 0 ]] && return 0
-    [[ -z $want_port ]] || fail "nginx could not listen on port $want_port again (see $name-$attempt.log)"
-    echo "nginx exited early (port collision?), retrying" >&2
-  done
-  fail "nginx did not start (see $name-*.log)"
+# start_wss_nginx <name> <port or ""> <extra http-level directives>: nginx.sh's
+# start_nginx with the wss template, the test leaf and kaminaris behind it.
+start_wss_nginx() {
+  start_nginx "$1" "$template" "$2" "$3" "s|@SERVER_NAME@|$ws_host|g" "s|@CERT@|$pki/leaf-chain.pem|g" \
+    "s|@KEY@|$pki/leaf.key|g" "s|@WS_PATH@|$ws_path|g" "s|@KAMINARIS@|127.0.0.1:$kaminaris_port|g"
 }
 
 # access_count <name>: lines in nginx <name>'s access log so far.
@@ -180,7 +126,7 @@ start_client() {
 }
 
 # --- nginx with the template as it is
-start_nginx nginx "" ""
+start_wss_nginx nginx "" ""
 main_nginx_pid=$nginx_pid
 main_nginx_port=$nginx_port
 echo "kaminaric -> nginx (TLS) 127.0.0.1:$nginx_port -> kaminaris (ws) 127.0.0.1:$kaminaris_port -> far end $far_port"
@@ -236,7 +182,7 @@ done
 # --- nginx with ssl_early_data on, then restarted on the same port with new ticket keys
 check_budget
 stop_pid "$main_nginx_pid"
-start_nginx nginx-early "" "ssl_early_data on;"
+start_wss_nginx nginx-early "" "ssl_early_data on;"
 early_port=$nginx_port
 kmr_start recorder-on python3 "$tls_peer_py" record --port-file "$work/recorder-on.port" --to "$early_port" \
   --out "$work/hello-on" --connections 3 --keep 65536
@@ -246,7 +192,7 @@ duplex_check "kaminaric wss 0rtt via nginx (ssl_early_data on) #1, full handshak
 duplex_check "kaminaric wss 0rtt via nginx (ssl_early_data on) #2, early data" "$kaminaric_port"
 mapfile -t nginx_saw < <(access_since nginx-early 0 2)
 stop_pid "$nginx_pid"
-start_nginx nginx-early-restarted "$early_port" "ssl_early_data on;"
+start_wss_nginx nginx-early-restarted "$early_port" "ssl_early_data on;"
 duplex_check "kaminaric wss 0rtt via a restarted nginx #3, early data refused and sent again" "$kaminaric_port"
 stop_pid "$kaminaric_pid"
 nginx_saw[2]=$(access_since nginx-early-restarted 0 1)

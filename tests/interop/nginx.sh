@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034,SC2154  # set here for the scripts; lib.sh sets work, ...
+# nginx for the interop scripts (sourced after lib.sh and kmr_init; nginx_ws_test.sh and
+# wss_nginx_test.sh): finds the binary, checks that docs/behind-nginx.md shows the tested
+# server block verbatim, and runs nginx in the foreground as this user with a private
+# prefix in the temp dir.
+
+readonly nginx_doc="$kmr_interop_dir/../../docs/behind-nginx.md"
+
+# nginx_setup: sets nginx_bin and names the peer; a missing nginx is a failure.
+nginx_setup() {
+  nginx_bin=$(command -v nginx || true)
+  [[ -n $nginx_bin ]] || nginx_bin=/usr/sbin/nginx  # /usr/sbin may not be in PATH
+  [[ -x $nginx_bin ]] || fail "nginx is missing: install the Debian package 'nginx' (scripts/install-deps.sh --test)"
+  echo "peer: $("$nginx_bin" -v 2>&1)$(dpkg-query -W -f=' (Debian ${Version})' nginx 2>/dev/null || true)"
+}
+
+# nginx_check_doc <template>: the documented configuration is the tested one.
+nginx_check_doc() {
+  local conf_template=$1
+  [[ -f $conf_template ]] || fail "missing $conf_template"
+  [[ -f $nginx_doc ]] || fail "missing $nginx_doc"
+  python3 - "$conf_template" "$nginx_doc" <<'PY' || fail "docs/behind-nginx.md does not contain $(basename "$conf_template") verbatim: update the doc"
+import sys
+template, doc = (open(p, encoding="utf-8").read() for p in sys.argv[1:3])
+sys.exit(0 if template in doc else 1)
+PY
+  echo "docs/behind-nginx.md contains $(basename "$conf_template") verbatim"
+}
+
+# start_nginx <name> <template> <port or ""> <extra http-level directives> <sed expression>...:
+# renders the template (its @LISTEN@ from the port, the other placeholders from the sed
+# expressions) into the prefix $work/<name> and starts nginx, on the given port or a free
+# one (retried on a collision). Sets nginx_port and nginx_pid; the access log is
+# $work/<name>-access.log, with the TLS facts of each request.
+start_nginx() {
+  local name=$1 conf_template=$2 want_port=$3 extra=$4 attempt status prefix user_line=""
+  shift 4
+  local substitutions=()
+  local expr
+  for expr in "$@"; do substitutions+=(-e "$expr"); done
+  prefix="$work/$name"
+  mkdir -p "$prefix"
+  # As root, nginx's workers would switch to "nobody", who cannot enter the private temp
+  # dir; keep them as root there. As any other user the directive would only warn.
+  [[ $(id -u) -eq 0 ]] && user_line="user root;"
+  for attempt in 1 2 3; do
+    nginx_port=${want_port:-$(free_port)}
+    sed -e "s|@LISTEN@|127.0.0.1:$nginx_port|g" "${substitutions[@]}" "$conf_template" >"$prefix/kaminari.conf"
+    ! grep -n '@[A-Z_]*@' "$prefix/kaminari.conf" || fail "a placeholder was left in the rendered config"
+    cat >"$prefix/nginx.conf" <<EOF
+$user_line
+worker_processes 1;
+pid $prefix/nginx.pid;
+error_log stderr info;
+events { worker_connections 256; }
+http {
+    log_format kmr_tls '\$ssl_protocol alpn=\$ssl_alpn_protocol reused=\$ssl_session_reused status=\$status "\$request"';
+    access_log $work/$name-access.log kmr_tls;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+    $extra
+    include $prefix/kaminari.conf;
+}
+EOF
+    "$nginx_bin" -t -q -e stderr -p "$prefix" -c "$prefix/nginx.conf" >"$work/$name-t.log" 2>&1 ||
+      fail "nginx rejects the rendered configuration (see $name-t.log)"
+    kmr_start "$name-$attempt" "$nginx_bin" -e stderr -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off;'
+    nginx_pid=$last_pid
+    status=0
+    wait_port "$nginx_pid" "$nginx_port" nginx || status=$?
+    [[ $status -eq 0 ]] && return 0
+    [[ -z $want_port ]] || fail "nginx could not listen on port $want_port again (see $name-$attempt.log)"
+    echo "nginx exited early (port collision?), retrying" >&2
+  done
+  fail "nginx did not start (see $name-*.log)"
+}
