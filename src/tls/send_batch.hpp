@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The socket BIO of a TLS connection. It reads from the socket as OpenSSL's own does, but
 // collects the records OpenSSL writes during one SSL call, so they leave in one send(2)
-// afterwards. OpenSSL writes each 16 KiB
-// record on its own, so a 64 KiB relay write cost four sends, four loopback packets and
-// four wake-ups of the reader; batched, it costs one.
+// afterwards (tls::stream sends them). OpenSSL writes each 16 KiB record on its own, so a
+// 64 KiB relay write cost four sends, four loopback packets and four wake-ups of the
+// reader; batched, it costs one, for one copy of the records in user space.
 //
 // The buffer is borrowed from a per-thread pool at the first record and given back once
 // sent, so an idle connection holds none. When a call writes more than the buffer holds,
