@@ -19,8 +19,8 @@ using result = std::tuple<error_code, std::optional<stream>>;
 
 }  // namespace
 
-stream::stream(tcp::socket socket, ssl_ptr ssl)
-    : socket_(std::move(socket)), ssl_(std::move(ssl)),
+stream::stream(tcp::socket socket, std::unique_ptr<send_batch> out, ssl_ptr ssl)
+    : socket_(std::move(socket)), out_(std::move(out)), ssl_(std::move(ssl)),
       handshake_done_(std::make_unique<asio::steady_timer>(socket_.get_executor(),
                                                            std::chrono::steady_clock::time_point::max())) {}
 
@@ -56,10 +56,11 @@ error_code stream::classify(int ssl_error, int ret) {
 
 awaitable<result> stream::connect(tcp::socket socket, SSL_CTX* ctx, const client_settings& settings,
                                   session_store* store) {
+  auto out = std::make_unique<send_batch>();
   ssl_ptr ssl(SSL_new(ctx));
   error_code ec;
   socket.non_blocking(true, ec);
-  if (!ssl || ec || !prepare_client_ssl(ssl.get(), settings) || SSL_set_fd(ssl.get(), socket.native_handle()) != 1)
+  if (!ssl || ec || !prepare_client_ssl(ssl.get(), settings) || !out->attach(ssl.get(), socket.native_handle()))
     co_return result{errc::tls_failed, std::nullopt};
   if (store) attach_session_store(ssl.get(), store);
   SSL_set_connect_state(ssl.get());
@@ -70,7 +71,7 @@ awaitable<result> stream::connect(tcp::socket socket, SSL_CTX* ctx, const client
     SSL_set_session(ssl.get(), ticket);  // takes its own reference
     SSL_SESSION_free(ticket);
   }
-  stream s(std::move(socket), std::move(ssl));
+  stream s(std::move(socket), std::move(out), std::move(ssl));
   if (early) {
     s.phase_ = phase::client_early;  // the first writes ride with the ClientHello
     co_return result{error_code{}, std::move(s)};
@@ -85,12 +86,14 @@ awaitable<result> stream::connect(tcp::socket socket, SSL_CTX* ctx, const client
 }
 
 awaitable<result> stream::accept(tcp::socket socket, SSL_CTX* ctx) {
+  auto out = std::make_unique<send_batch>();
   ssl_ptr ssl(SSL_new(ctx));
   error_code ec;
   socket.non_blocking(true, ec);
-  if (!ssl || ec || SSL_set_fd(ssl.get(), socket.native_handle()) != 1) co_return result{errc::tls_failed, std::nullopt};
+  if (!ssl || ec || !out->attach(ssl.get(), socket.native_handle()))
+    co_return result{errc::tls_failed, std::nullopt};
   SSL_set_accept_state(ssl.get());
-  stream s(std::move(socket), std::move(ssl));
+  stream s(std::move(socket), std::move(out), std::move(ssl));
 
   // Read the ClientHello (and any early data) first: with early data, return at once.
   std::vector<std::byte> chunk(16 * 1024);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // TLS as a relay stream (net/tcp_stream.hpp): OpenSSL driven directly on the non-blocking
-// socket, waiting for readiness on WANT_READ/WANT_WRITE, with no memory BIO and no extra
-// copy. Half-close is close_notify then a TCP FIN, and the peer's close_notify is end of
-// stream, as the original requires.
+// socket, waiting for readiness on WANT_READ, with no memory BIO. The records one SSL call
+// writes are collected (tls/send_batch.hpp) and sent together after it, and a read takes
+// every whole record already read ahead. Half-close is close_notify then a TCP FIN, and
+// the peer's close_notify is end of stream, as the original requires.
 //
 // TLS 1.3 early data (0-RTT), both roles:
 //  - client: when a stored ticket allows it, the stream starts in its early phase: the
@@ -16,6 +17,7 @@
 #include "core/asio.hpp"
 #include "net/tcp_stream.hpp"
 #include "tls/context.hpp"
+#include "tls/send_batch.hpp"
 #include "tls/session_store.hpp"
 
 #include <openssl/err.h>
@@ -68,25 +70,33 @@ class stream {
  private:
   enum class phase { handshaking, client_early, server_early, established };
 
-  stream(tcp::socket socket, ssl_ptr ssl);
+  stream(tcp::socket socket, std::unique_ptr<send_batch> out, ssl_ptr ssl);
 
-  // Calls `op` (an SSL call returning > 0 on success) until it succeeds, waiting on the
-  // socket as OpenSSL asks. Returns the error, with eof for a clean close_notify.
+  // Calls `op` (an SSL call returning > 0 on success) until it succeeds, sending what it
+  // wrote and waiting on the socket as OpenSSL asks. Returns the error, with eof for a
+  // clean close_notify.
   template <class Op>
   awaitable<error_code> drive(Op op);
 
   awaitable<error_code> finish_client_early();
   awaitable<std::tuple<error_code, std::size_t>> read_server_early(std::span<std::byte> buf);
+  std::size_t take_buffered_records(std::span<std::byte> buf);
   awaitable<error_code> write_all(std::span<const std::byte> data);
+  error_code send_batched_now() noexcept;  // would_block if bytes remain
+  awaitable<error_code> send_written();
+  awaitable<error_code> send_batched();
   awaitable<void> wait_for_handshake();
   error_code classify(int ssl_error, int ret);
 
   tcp::socket socket_;
+  std::unique_ptr<send_batch> out_;  // before ssl_: its write BIO points here
   ssl_ptr ssl_;
   phase phase_ = phase::handshaking;
   bool finishing_ = false;   // a read is completing the client handshake; writes wait
   bool early_accepted_ = false;
   bool close_notify_sent_ = false;
+  int senders_ = 0;  // operations waiting for room to send the batch
+  error_code deferred_read_error_;  // met after a read had bytes; the next read returns it
   std::vector<std::byte> early_sent_;   // client: resent if the server refuses early data
   std::vector<std::byte> early_input_;  // server: early data read during accept()
   std::unique_ptr<asio::steady_timer> handshake_done_;  // wakes writes waiting on finishing_
@@ -100,15 +110,24 @@ awaitable<error_code> stream::drive(Op op) {
     ERR_clear_error();  // a stale entry would corrupt SSL_get_error
     errno = 0;
     const int ret = op();
-    if (ret > 0) co_return error_code{};
-    const int err = SSL_get_error(ssl_.get(), ret);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-      const auto wait = err == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write;
-      auto [ec] = co_await socket_.async_wait(wait, nothrow);
-      if (ec) co_return ec;
-      continue;
+    const int err = ret > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), ret);
+    if (err != SSL_ERROR_NONE && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+      const auto failed = classify(err, ret);  // first: it reads errno and the error queue
+      (void)send_batched_now();                // the alert OpenSSL wrote, if it can go
+      out_->clear();
+      co_return failed;
     }
-    co_return classify(err, ret);
+    // What the call wrote leaves first: the peer may need it before it can answer.
+    if (!out_->empty()) {
+      if (const auto ec = co_await send_written()) co_return ec;
+    }
+    if (err == SSL_ERROR_NONE) co_return error_code{};
+    // WANT_WRITE: the batch was full. It is sent now, or another operation is waiting for
+    // room to send it, and so do we.
+    const auto wait = err == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write;
+    if (err == SSL_ERROR_WANT_WRITE && out_->empty()) continue;
+    auto [ec] = co_await socket_.async_wait(wait, nothrow);
+    if (ec) co_return ec;
   }
 }
 
