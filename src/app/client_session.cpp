@@ -67,7 +67,6 @@ awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, session_context&
 
 awaitable<void> client_session(tcp::socket inbound, session_context& ctx, std::uint64_t id) {
   const peer_name peer(inbound);
-  net::tune_connection(inbound, ctx.config.limits.keepalive);
   net::tcp_stream app(std::move(inbound));
 
   auto [ec, outbound] = co_await connect_logged(ctx, ctx.config.remote, id, peer);

@@ -49,7 +49,6 @@ awaitable<void> forward_to_remote(Tunnel& tunnel, session_context& ctx, std::uin
 
 awaitable<void> server_session(tcp::socket inbound, session_context& ctx, std::uint64_t id) {
   const peer_name peer(inbound);
-  net::tune_connection(inbound, ctx.config.limits.keepalive);
   // Not a coroutine lambda: it only calls the named coroutine, whose references outlive it.
   co_await open_server_tunnel(std::move(inbound), ctx, id, peer,
                               [&](auto& tunnel) { return forward_to_remote(tunnel, ctx, id, peer); });

@@ -166,7 +166,6 @@ awaitable<void> uot_server_session(tcp::socket inbound, session_context& ctx, st
     net::reset_on_close(inbound);
     co_return;
   }
-  net::tune_connection(inbound, ctx.config.limits.keepalive);
   // Not a coroutine lambda: it only calls the named coroutine, whose references outlive it.
   co_await open_server_tunnel(std::move(inbound), ctx, id, peer,
                               [&](auto& tunnel) { return carry_datagrams(tunnel, ctx, id, peer); });
