@@ -60,7 +60,7 @@ awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, session_context&
       co_return;
     }
   }
-  co_await relay_logged(app, tunnel, ctx, id, peer);
+  log_relay_end(id, peer, co_await net::relay(app, tunnel, ctx.config.limits));
 }
 
 }  // namespace

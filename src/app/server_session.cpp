@@ -42,7 +42,7 @@ awaitable<void> forward_to_remote(Tunnel& tunnel, session_context& ctx, std::uin
     co_return;
   }
   net::tcp_stream remote(std::move(outbound));
-  co_await relay_logged(tunnel, remote, ctx, id, peer);
+  log_relay_end(id, peer, co_await net::relay(tunnel, remote, ctx.config.limits));
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ awaitable<void> forward_to_fallback(Refused& refused, std::string already_read, 
   net::tcp_stream site(std::move(outbound));
   if (co_await site.write({std::as_writable_bytes(std::span(already_read.data(), already_read.size())), 0}))
     co_return;
-  co_await relay_logged(refused, site, ctx, id, peer);
+  log_relay_end(id, peer, co_await net::relay(refused, site, ctx.config.limits));
 }
 
 template <class Next, class Use>
