@@ -9,7 +9,7 @@ namespace kmr::app {
 
 namespace client_detail {
 
-void report_setup_failure(session_context& ctx, std::uint64_t id, const std::string& peer, const char* layer,
+void report_setup_failure(session_context& ctx, std::uint64_t id, const peer_name& peer, const char* layer,
                           const std::string& why) {
   if (const auto suppressed = ctx.handshake_failure_reports.allow())
     log::warn("#{} {}: {} handshake with {} failed: {}{}", id, peer, layer, ctx.config.remote.to_string(), why,
@@ -17,7 +17,7 @@ void report_setup_failure(session_context& ctx, std::uint64_t id, const std::str
 }
 
 awaitable<std::optional<tls::stream>> secure(tcp::socket socket, session_context& ctx, std::uint64_t id,
-                                             const std::string& peer) {
+                                             const peer_name& peer) {
   auto [ec, stream] = co_await tls::stream::connect(std::move(socket), ctx.tls->context.get(), ctx.tls->client,
                                                      &ctx.tickets);
   if (ec) {
@@ -28,7 +28,7 @@ awaitable<std::optional<tls::stream>> secure(tcp::socket socket, session_context
 }
 
 awaitable<std::optional<ws::stream<tls::stream>>> secure_then_upgrade(tcp::socket socket, session_context& ctx,
-                                                                      std::uint64_t id, const std::string& peer) {
+                                                                      std::uint64_t id, const peer_name& peer) {
   auto secured = co_await secure(std::move(socket), ctx, id, peer);
   if (!secured) co_return std::nullopt;
   co_return co_await upgrade(std::move(*secured), ctx, id, peer);
@@ -52,7 +52,7 @@ awaitable<bool> send_early_application_data(net::tcp_stream& app, tls::stream& t
 
 template <class Tunnel>
 awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, session_context& ctx, std::uint64_t id,
-                          const std::string& peer) {
+                          const peer_name& peer) {
   if constexpr (std::is_same_v<Tunnel, tls::stream>) {
     const bool sent = co_await send_early_application_data(app, tunnel);
     if (!sent) {
@@ -60,14 +60,13 @@ awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, session_context&
       co_return;
     }
   }
-  co_await relay_logged(app, tunnel, ctx, id, peer);
+  log_relay_end(id, peer, co_await net::relay(app, tunnel, ctx.config.limits));
 }
 
 }  // namespace
 
 awaitable<void> client_session(tcp::socket inbound, session_context& ctx, std::uint64_t id) {
-  const auto peer = peer_of(inbound);
-  net::tune_connection(inbound, ctx.config.limits.keepalive);
+  const peer_name peer(inbound);
   net::tcp_stream app(std::move(inbound));
 
   auto [ec, outbound] = co_await connect_logged(ctx, ctx.config.remote, id, peer);

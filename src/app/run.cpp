@@ -87,6 +87,7 @@ bool open_listeners(std::list<worker>& workers, const opt::tunnel_config& cfg) {
       return false;
     }
     w.acceptor = std::move(acceptor);
+    net::tune_listener(w.acceptor, cfg.limits.keepalive);  // accepted sockets inherit it
     at = w.acceptor.local_endpoint();  // the others share the port the first one got
   }
   return true;

@@ -9,14 +9,8 @@
 
 namespace kmr::app {
 
-std::string peer_of(const tcp::socket& s) {
-  error_code ec;
-  const auto ep = s.remote_endpoint(ec);
-  return ec ? std::string("?") : net::to_string(ep);
-}
-
 awaitable<std::tuple<error_code, tcp::socket>> connect_logged(session_context& ctx, const opt::host_port& where,
-                                                              std::uint64_t id, const std::string& peer) {
+                                                              std::uint64_t id, const peer_name& peer) {
   auto [ec, addresses] = co_await ctx.resolver.resolve(where);
   tcp::socket sock(co_await asio::this_coro::executor);
   if (!ec) std::tie(ec, sock) = co_await net::connect_first(addresses, ctx.config.limits.connect_timeout);
@@ -27,7 +21,7 @@ awaitable<std::tuple<error_code, tcp::socket>> connect_logged(session_context& c
     co_return std::tuple{ec, std::move(sock)};
   }
   net::tune_connection(sock, ctx.config.limits.keepalive);
-  log::debug("#{} {}: connected to {}", id, peer, peer_of(sock));
+  if (log::enabled(log::level::debug)) log::debug("#{} {}: connected to {}", id, peer, peer_name(sock));
   co_return std::tuple{ec, std::move(sock)};
 }
 

@@ -17,11 +17,11 @@ namespace kmr::app {
 struct client_flow {
   client_flow(const asio::any_io_executor& ex, const udp::endpoint& from, std::uint64_t flow_id,
               const opt::uot_config& cfg, uot::flow_slot taken)
-      : source(from), peer(net::to_string(from)), id(flow_id), control(ex, cfg.udp_timeout),
+      : source(from), peer(from), id(flow_id), control(ex, cfg.udp_timeout),
         queue(net::relay_headroom, uot::queue_limits{}), slot(std::move(taken)) {}
 
   udp::endpoint source;
-  std::string peer;  // the source, for log lines
+  peer_name peer;  // the source, for log lines
   std::uint64_t id;
   flow_control control;
   uot::datagram_queue queue;  // from the source, waiting for the tunnel

@@ -101,7 +101,7 @@ awaitable<void> remote_to_tunnel(Tunnel& tunnel, server_flow& f) {
 // A connected UDP socket to the remote: resolved for each tunnel (names follow DNS), and
 // every address tried in turn. Failures are logged at most once a second per worker.
 awaitable<std::tuple<error_code, udp::socket>> open_remote(session_context& ctx, std::uint64_t id,
-                                                           const std::string& peer) {
+                                                           const peer_name& peer) {
   const auto ex = co_await asio::this_coro::executor;
   auto [ec, addresses] = co_await ctx.resolver.resolve(ctx.config.remote);
   udp::socket socket(ex);
@@ -120,7 +120,7 @@ awaitable<std::tuple<error_code, udp::socket>> open_remote(session_context& ctx,
 // The flow over its open tunnel: this coroutine carries the remote's datagrams into the
 // tunnel, a child carries the records out, another watches for idleness.
 template <class Tunnel>
-awaitable<void> carry_datagrams(Tunnel& tunnel, session_context& ctx, std::uint64_t id, const std::string& peer) {
+awaitable<void> carry_datagrams(Tunnel& tunnel, session_context& ctx, std::uint64_t id, const peer_name& peer) {
   const auto ex = co_await asio::this_coro::executor;
   auto [ec, socket] = co_await open_remote(ctx, id, peer);
   if (ec) {
@@ -156,7 +156,7 @@ awaitable<void> carry_datagrams(Tunnel& tunnel, session_context& ctx, std::uint6
 }  // namespace
 
 awaitable<void> uot_server_session(tcp::socket inbound, session_context& ctx, std::uint64_t id) {
-  const auto peer = peer_of(inbound);
+  const peer_name peer(inbound);
   const auto slot = uot::take_slot(*ctx.udp_flows);  // held until the tunnel ends
   if (!slot) {
     thread_local rate_limit cap_reports(std::chrono::seconds(1));  // per worker, like the rest
@@ -166,7 +166,6 @@ awaitable<void> uot_server_session(tcp::socket inbound, session_context& ctx, st
     net::reset_on_close(inbound);
     co_return;
   }
-  net::tune_connection(inbound, ctx.config.limits.keepalive);
   // Not a coroutine lambda: it only calls the named coroutine, whose references outlive it.
   co_await open_server_tunnel(std::move(inbound), ctx, id, peer,
                               [&](auto& tunnel) { return carry_datagrams(tunnel, ctx, id, peer); });

@@ -10,12 +10,12 @@
 
 namespace kmr::net {
 
-void tune_connection(tcp::socket& s, std::chrono::milliseconds keepalive_idle) noexcept {
-  error_code ignored;
-  s.set_option(tcp::no_delay(true), ignored);
-  if (keepalive_idle.count() == 0) return;
-  const int fd = s.native_handle();
+namespace {
+
+void tune(int fd, std::chrono::milliseconds keepalive_idle) noexcept {
   const int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  if (keepalive_idle.count() == 0) return;
   const int idle = static_cast<int>(
       std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(keepalive_idle).count()));
   // Probe every 10 s (or sooner for short idle times), give up after 6 unanswered probes:
@@ -26,6 +26,16 @@ void tune_connection(tcp::socket& s, std::chrono::milliseconds keepalive_idle) n
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
+}  // namespace
+
+void tune_connection(tcp::socket& s, std::chrono::milliseconds keepalive_idle) noexcept {
+  tune(s.native_handle(), keepalive_idle);
+}
+
+void tune_listener(tcp::acceptor& a, std::chrono::milliseconds keepalive_idle) noexcept {
+  tune(a.native_handle(), keepalive_idle);
 }
 
 void reset_on_close(tcp::socket& s) noexcept {
