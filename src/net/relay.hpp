@@ -32,37 +32,44 @@ awaitable<void> pump(From& from, To& to, relay_watch& watch) {
 }
 
 // Relays until both directions have ended, one fails, or the watchdog fires. This
-// coroutine runs the a-to-b pump itself and spawns the b-to-a pump and the watchdog; it
-// returns only after both have finished, because they use its frame. To end early the
-// watchdog closes both streams (after setting them to reset on a failure), which makes
-// every pending and later operation complete at once.
+// coroutine runs the a-to-b pump itself, spawns the b-to-a pump and starts the watchdog;
+// it returns only after the spawned pump has finished and the watchdog has given its
+// verdict, because both use its frame. To end early the watchdog closes both streams
+// (after setting them to reset on a failure), which makes every pending and later
+// operation complete at once.
 template <class A, class B>
 awaitable<relay_end> relay(A& a, B& b, const opt::relay_limits& limits) {
   const auto ex = co_await asio::this_coro::executor;
-  relay_watch watch(ex, limits);
-  completion_latch children(ex, 2);
-  relay_end verdict = relay_end::completed;
+  struct ending {
+    A& a;
+    B& b;
+    completion_latch children;
+    relay_end verdict = relay_end::completed;
 
-  asio::co_spawn(ex, pump(b, a, watch), [&children](std::exception_ptr e) {
+    static void on_verdict(void* self, relay_end why) {
+      auto& e = *static_cast<ending*>(self);
+      e.verdict = why;
+      if (why == relay_end::failed) {
+        e.a.abort();  // each peer learns it was an error, not a clean end
+        e.b.abort();
+      }
+      if (why != relay_end::completed) {
+        e.a.close();
+        e.b.close();
+      }
+      e.children.arrive();
+    }
+  } end{a, b, completion_latch(ex, 2)};
+  relay_watch watch(ex, limits);
+
+  asio::co_spawn(ex, pump(b, a, watch), [&end](std::exception_ptr e) {
     report_exception("relay", e);
-    children.arrive();
+    end.children.arrive();
   });
-  asio::co_spawn(ex, watch.watch(), [&](std::exception_ptr e, relay_end why) {
-    report_exception("relay watchdog", e);
-    verdict = e ? relay_end::failed : why;
-    if (verdict == relay_end::failed) {
-      a.abort();  // each peer learns it was an error, not a clean end
-      b.abort();
-    }
-    if (verdict != relay_end::completed) {
-      a.close();
-      b.close();
-    }
-    children.arrive();
-  });
+  watch.start(&ending::on_verdict, &end);
   co_await pump(a, b, watch);
-  co_await children.wait();
-  co_return verdict;
+  co_await end.children.wait();
+  co_return end.verdict;
 }
 
 }  // namespace kmr::net

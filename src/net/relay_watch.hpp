@@ -24,12 +24,19 @@ inline std::chrono::steady_clock::time_point coarse_now() noexcept {
                                                std::chrono::nanoseconds(ts.tv_nsec));
 }
 
-// State shared by the two pumps and the watchdog of one connection (one thread).
+// State shared by the two pumps and the watchdog of one connection (one thread). The
+// watchdog is a timer with a plain completion handler, not a coroutine: a held
+// connection then carries one small pending wait instead of a spawned coroutine's frames.
 class relay_watch {
  public:
+  // Called once with the verdict; `context` is the caller's, passed back.
+  using verdict_handler = void (*)(void* context, relay_end verdict);
+
   relay_watch(asio::any_io_executor ex, const opt::relay_limits& limits)
       : wakeup_(std::move(ex)), idle_limit_(limits.idle_timeout),
         half_close_limit_(limits.half_close_timeout) {}
+  relay_watch(const relay_watch&) = delete;
+  relay_watch& operator=(const relay_watch&) = delete;
 
   void touch() noexcept { last_activity_ = coarse_now(); }
   void direction_ended(bool cleanly) noexcept {
@@ -38,15 +45,21 @@ class relay_watch {
     wakeup_.cancel();  // the watchdog re-evaluates: half-closed now, or failed
   }
 
-  // Returns `completed` once both directions have ended, `failed` as soon as one fails,
-  // or a timeout verdict when a limit passes first.
-  awaitable<relay_end> watch();
+  // Starts watching. `on_verdict` runs once, from the event loop: with `completed` once
+  // both directions have ended, `failed` as soon as one fails, or a timeout verdict when
+  // a limit passes first. The relay_watch must outlive that call.
+  void start(verdict_handler on_verdict, void* context);
 
  private:
+  void arm();
+  void on_wakeup(const error_code& ec);
+
   asio::steady_timer wakeup_;
   std::chrono::milliseconds idle_limit_;
   std::chrono::milliseconds half_close_limit_;
   std::chrono::steady_clock::time_point last_activity_ = coarse_now();
+  verdict_handler on_verdict_ = nullptr;
+  void* context_ = nullptr;
   int ended_ = 0;
   bool failed_ = false;
 };

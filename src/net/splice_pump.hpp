@@ -21,10 +21,11 @@ template <class From, class To>
   requires splice_source<From> && splice_sink<To>
 awaitable<void> splice_pump(From& from, To& to, relay_watch& watch) {
   using kind = splice_read::kind;
-  error_code ignored;
   // The kernel's splice from a socket waits unless the socket itself is non-blocking.
-  from.socket().non_blocking(true, ignored);
-  to.socket().non_blocking(true, ignored);
+  // (Asio remembers the mode, so the other direction's pump asks no system call.)
+  error_code ignored;
+  if (!from.socket().non_blocking()) from.socket().non_blocking(true, ignored);
+  if (!to.socket().non_blocking()) to.socket().non_blocking(true, ignored);
   pipe_lease pipe;
   for (;;) {
     if (!pipe.acquire()) break;  // no descriptor for a pipe: fail this connection only
