@@ -18,6 +18,7 @@ awaitable<std::optional<tls::stream>> secure(tcp::socket socket, session_context
     report_refusal(id, peer, "TLS", stream && !stream->failure().empty() ? stream->failure() : ec.message());
     co_return std::nullopt;
   }
+  if (stream->resumed()) log::debug("#{} {}: TLS session resumed", id, peer);
   if (stream->early_data_accepted()) log::debug("#{} {}: TLS early data accepted", id, peer);
   co_return std::move(stream);
 }

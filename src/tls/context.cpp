@@ -117,12 +117,12 @@ expected<ssl_ctx_ptr, context_error> make_client_context(const client_settings& 
                               static_cast<unsigned int>(alpn->size())) != 0) {  // 0 is success
     return fail("alpn", "cannot set the protocol list: " + take_openssl_reasons());
   }
-  if (s.early_data) {
-    // Tickets are kept by the stream's own per-thread store (its new-session callback);
-    // the internal cache would only duplicate them.
-    SSL_CTX_set_session_cache_mode(ctx.get(),
-                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-  }
+  // Resumption is always on, as in the original (an in-memory client cache): a resumed
+  // handshake skips the server's signature and the certificate checks, the bulk of a new
+  // connection's CPU. Tickets are kept by the stream's own per-thread store (its
+  // new-session callback); the internal cache would only duplicate them. Early data on
+  // top of that is what `0rtt` adds.
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   ERR_clear_error();
   return ctx;
 }

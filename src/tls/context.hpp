@@ -18,7 +18,7 @@ struct client_settings {
   std::string sni{};                // required; a DNS name, or an IP literal (then no SNI is sent)
   std::vector<std::string> alpn{};  // e.g. {"h2", "http/1.1"}; empty: no ALPN extension
   bool insecure = false;            // no certificate verification at all
-  bool early_data = false;          // 0rtt: keep session tickets, send early data on resumption
+  bool early_data = false;          // 0rtt: send early data on resumption
   std::string ca_file{};            // extra trusted CA certificates (PEM), beside the system store
 };
 
@@ -43,8 +43,8 @@ using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, ssl_ctx_deleter>;
 
 // A client SSL_CTX: TLS 1.2-1.3, modern suites, the system trust store plus ca_file,
 // peer verification unless insecure, the ALPN list, never an OCSP status request (some
-// original servers staple an empty response), SSL_MODE_RELEASE_BUFFERS, and with
-// early_data a client session cache (tickets are stored by tls::session_store).
+// original servers staple an empty response), SSL_MODE_RELEASE_BUFFERS, and a client
+// session cache for resumption (tickets are stored by tls::session_store).
 expected<ssl_ctx_ptr, context_error> make_client_context(const client_settings& s);
 
 // A server SSL_CTX: TLS 1.2-1.3, modern suites, the certificate and key (or a fresh

@@ -113,6 +113,21 @@ TEST_F(TlsTunnel, ZeroRtt_ResumesAndDeliversEarlyDataOnce) {
   EXPECT_LE(accepted, static_cast<std::size_t>(connections - 1));
 }
 
+TEST_F(TlsTunnel, ResumesSessionsWithout0rtt_NoEarlyData) {
+  const auto files = pki.write_server("leaf", {.dns_names = {"example.com"}});
+  tunnel_pair tunnel({.remote = echo.address(), .client_options = ca_client("example.com") + ";threads=1",
+                      .server_options = server_options(files, ";log=debug")});
+  constexpr int connections = 4;
+  for (int i = 0; i < connections; ++i)
+    ASSERT_TRUE(echoes_payload(tunnel.host(), tunnel.client_port(), 1000, 1, after(10s))) << tunnel.diagnostics();
+  std::this_thread::sleep_for(200ms);
+  // The first connection is a full handshake; each later one uses a ticket of the one
+  // before (one client thread, so one ticket store).
+  const auto text = tunnel.server().stderr_text();
+  EXPECT_EQ(count_lines(text, "TLS session resumed"), static_cast<std::size_t>(connections - 1)) << tunnel.diagnostics();
+  EXPECT_EQ(count_lines(text, "TLS early data accepted"), 0u);
+}
+
 TEST_F(TlsTunnel, HostileInput_EndsOneConnection_OthersCarryOn) {
   const auto files = pki.write_server("leaf", {.dns_names = {"example.com"}});
   tunnel_pair tunnel({.remote = echo.address(), .client_options = ca_client("example.com"),
