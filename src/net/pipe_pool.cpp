@@ -19,7 +19,9 @@ pipe_fds pipe_pool::acquire() noexcept {
   }
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return {};
-  return {fds[0], fds[1]};
+  int capacity = ::fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(wanted_pipe_capacity));
+  if (capacity < 0) capacity = ::fcntl(fds[1], F_GETPIPE_SZ);
+  return {fds[0], fds[1], capacity > 0 ? static_cast<std::size_t>(capacity) : 64 * 1024};
 }
 
 void pipe_pool::release(pipe_fds p) noexcept {

@@ -13,7 +13,14 @@ namespace kmr::net {
 struct pipe_fds {
   int read = -1;
   int write = -1;
+  std::size_t capacity = 0;  // bytes it holds: what one splice may move
 };
+
+// Asked of every new pipe: 4 times the default, so one splice moves up to 256 KiB when
+// the socket has that much queued (half the system calls per byte of a full 64 KiB
+// pipe). Pipes lend page references, not copies, so the size costs the kernel a larger
+// slot array, not memory for data. Refused (a per-user limit), the default stays.
+inline constexpr std::size_t wanted_pipe_capacity = 256 * 1024;
 
 class pipe_pool {
  public:

@@ -14,9 +14,6 @@
 
 namespace kmr::net {
 
-// As much as a default pipe holds (16 pages): one splice in, one (or a few) out.
-inline constexpr std::size_t splice_chunk = 64 * 1024;
-
 template <class From, class To>
   requires splice_source<From> && splice_sink<To>
 awaitable<void> splice_pump(From& from, To& to, relay_watch& watch) {
@@ -29,7 +26,7 @@ awaitable<void> splice_pump(From& from, To& to, relay_watch& watch) {
   pipe_lease pipe;
   for (;;) {
     if (!pipe.acquire()) break;  // no descriptor for a pipe: fail this connection only
-    const splice_read r = co_await from.splice_out(pipe.fds().write, splice_chunk);
+    const splice_read r = co_await from.splice_out(pipe.fds().write, pipe.fds().capacity);
     if (r.what == kind::moved) {
       watch.touch();
       pipe.set_empty(false);
