@@ -180,6 +180,14 @@ start_far_end() {
   far_port=$(<"$work/far.port")
 }
 
+# start_kaminaris <options>: kaminaris in front of the far end (start_far_end first), in
+# the background with log name "kaminaris"; sets kaminaris_pid and kaminaris_port.
+start_kaminaris() {
+  kmr_start kaminaris "$server_bin" 127.0.0.1:0 "127.0.0.1:$far_port" "$1"
+  kaminaris_pid=$last_pid
+  kaminaris_port=$(wait_listen "$kaminaris_pid" kaminaris)
+}
+
 # duplex_check <label> <port>: one connection to 127.0.0.1:<port> (the near side of a
 # tunnel to the far end) carries 16 MiB each way at the same time; both directions are
 # checked with sha256sum. Retries the connection (not the check) while the far side of

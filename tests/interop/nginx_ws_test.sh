@@ -34,10 +34,7 @@ nginx_check_doc "$template"
 
 start_far_end
 
-kmr_start kaminaris "$server_bin" 127.0.0.1:0 "127.0.0.1:$far_port" \
-  "ws;host=$ws_host;path=$ws_path;log=debug;threads=2"
-kaminaris_pid=$last_pid
-kaminaris_port=$(wait_listen "$kaminaris_pid" kaminaris)
+start_kaminaris "ws;host=$ws_host;path=$ws_path;log=debug;threads=2"
 
 start_nginx nginx "$template" "" "" "s|@SERVER_NAME@|$ws_host|g" "s|@WS_PATH@|$ws_path|g" \
   "s|@KAMINARIS@|127.0.0.1:$kaminaris_port|g"

@@ -38,10 +38,7 @@ pki="$work/pki"
 kmr_make_pki "$pki"
 start_far_end
 
-kmr_start kaminaris "$server_bin" 127.0.0.1:0 "127.0.0.1:$far_port" \
-  "tls;cert=$pki/leaf-chain.pem;key=$pki/leaf.key;log=debug;threads=2"
-kaminaris_pid=$last_pid
-kaminaris_port=$(wait_listen "$kaminaris_pid" kaminaris)
+start_kaminaris "tls;cert=$pki/leaf-chain.pem;key=$pki/leaf.key;log=debug;threads=2"
 
 # start_stunnel: one foreground stunnel with the four services on free ports, retried on
 # a port collision. Sets stunnel_pid and port_good, port_expired, port_other, port_client.

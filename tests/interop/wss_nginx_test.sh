@@ -48,10 +48,7 @@ pki="$work/pki"
 kmr_make_pki "$pki"
 start_far_end
 
-kmr_start kaminaris "$server_bin" 127.0.0.1:0 "127.0.0.1:$far_port" \
-  "ws;host=$ws_host;path=$ws_path;log=debug;threads=2"
-kaminaris_pid=$last_pid
-kaminaris_port=$(wait_listen "$kaminaris_pid" kaminaris)
+start_kaminaris "ws;host=$ws_host;path=$ws_path;log=debug;threads=2"
 
 # start_wss_nginx <name> <port or ""> <extra http-level directives>: nginx.sh's
 # start_nginx with the wss template, the test leaf and kaminaris behind it.
