@@ -35,7 +35,9 @@ constexpr std::array value_options = {std::string_view("threads"), std::string_v
                                       std::string_view("handshake-timeout"),
                                       std::string_view("fallback"),
                                       std::string_view("udp-timeout"),
-                                      std::string_view("udp-max-flows")};
+                                      std::string_view("udp-max-flows"),
+                                      std::string_view("drain"),
+                                      std::string_view("reload")};
 
 template <std::size_t N>
 bool is_one_of(std::string_view key, const std::array<std::string_view, N>& names) {
@@ -220,6 +222,13 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
   auto handshake = read_duration(options, "handshake-timeout", c.handshake_timeout, false);
   if (!handshake) return unexpected(handshake.error());
   c.handshake_timeout = *handshake;
+  auto drain = read_duration(options, "drain", c.drain, true);
+  if (!drain) return unexpected(drain.error());
+  c.drain = *drain;
+  if (const auto r = options.value("reload")) {
+    if (*r == "watch") c.reload = reload_mode::watch;
+    else if (*r != "signal") return fail("reload", "'" + std::string(*r) + "' is not signal or watch");
+  }
 
   auto ws = read_ws(role, options, c.warnings);
   if (!ws) return unexpected(ws.error());

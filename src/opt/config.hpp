@@ -61,6 +61,10 @@ struct uot_config {
   std::size_t max_flows = 1024;
 };
 
+// What makes the process re-read its TLS files (cert=, key=, ocsp=; ca= on the client).
+// SIGHUP always does; `watch` also reloads when one of the files is replaced.
+enum class reload_mode { signal, watch };
+
 struct tunnel_config {
   side role = side::client;
   host_port listen;
@@ -73,6 +77,10 @@ struct tunnel_config {
   std::optional<ws_config> ws;
   std::optional<tls_config> tls;  // with ws too, the WebSocket runs inside TLS (wss)
   std::optional<uot_config> uot;  // datagrams instead of TCP connections at the edges
+  // drain=: after SIGTERM, how long live connections may go on (0: exit at once, which
+  // SIP003 hosts rely on: they send SIGKILL about 10 ms after SIGTERM).
+  std::chrono::milliseconds drain{0};
+  reload_mode reload = reload_mode::signal;  // reload=
   // Items that were ignored (unknown keys, e.g. "mux=0" meant for another plugin).
   std::vector<std::string> ignored_items;
   // Accepted, but worth a word at start-up (e.g. an unknown mask mode, read as skip).
