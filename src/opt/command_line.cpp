@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "opt/command_line.hpp"
 
+#include "opt/option_help.hpp"
+
 #include <fmt/core.h>
 
 namespace kmr::opt {
@@ -68,37 +70,10 @@ std::string help_text(side role) {
       "\n"
       "<options> is one string of ';'-separated items, 'key=value' or flags; escape ';', '='\n"
       "and '\\' with a backslash. An empty string means plain TCP.\n"
-      "\n"
-      "Layers (the same on both ends; any order):\n"
-      "  ws                      WebSocket; with host=NAME and path=/PATH (both required)\n"
-      "  mask=skip|fixed|standard  client: zero key (default), per-connection or per-frame key\n"
-      "  fallback=ADDR:PORT      server: send requests that are not our upgrade to this site\n"
-      "  tls                     TLS 1.2/1.3; with ws, the WebSocket runs inside TLS (wss)\n"
-      "  sni=NAME                client, required: the name sent and verified\n"
-      "  alpn=a,b                client: ALPN list, e.g. h2,http/1.1\n"
-      "  insecure                client: do not verify the server's certificate\n"
-      "  ca=FILE                 client: also trust this PEM CA file\n"
-      "  0rtt                    client: TLS 1.3 early data on resumed connections\n"
-      "  cert=FILE;key=FILE      server: certificate chain and key (PEM or DER)\n"
-      "  servername=NAME         server: self-signed certificate for NAME, made at start-up\n"
-      "  ocsp=FILE               server: DER OCSP response to staple\n"
-      "\n"
-      "Behaviour:\n"
-      "  threads=N               worker threads, each with its own listener (default: cores)\n"
-      "  log=LEVEL               error, warn, info (default) or debug\n"
-      "  connect-timeout=DUR     deadline for connecting to the remote (default 10s)\n"
-      "  handshake-timeout=DUR   deadline for TLS and the WebSocket upgrade (default 10s)\n"
-      "  idle-timeout=DUR        close a connection idle in both directions (default 0: off)\n"
-      "  half-close-timeout=DUR  after one direction ends, close when the other is idle this\n"
-      "                          long (default 60s)\n"
-      "  keepalive=DUR           TCP keepalive idle time (default 60s; 0: off)\n"
-      "  DUR is seconds (10, 1.5) or with a unit: 500ms, 10s, 2m, 1h.\n"
-      "\n"
-      "UDP over TCP (both sides; combines with ws and tls):\n"
-      "  uot                     client: listen on UDP, one tunnel per source address;\n"
-      "                          server: send each tunnel's datagrams to <remote_addr> (UDP)\n"
-      "  udp-timeout=DUR         close a flow with no datagram either way (default 20s)\n"
-      "  udp-max-flows=N         flows open at once; beyond it new ones are dropped (default 1024)\n"
+      "\n";
+  // The options come from the table (option_table.hpp), like the docs' tables.
+  text += options_help();
+  text +=
       "\n"
       "As a shadowsocks SIP003 plugin, the addresses and options come from SS_LOCAL_HOST,\n"
       "SS_LOCAL_PORT, SS_REMOTE_HOST, SS_REMOTE_PORT and SS_PLUGIN_OPTIONS.\n"

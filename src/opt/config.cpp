@@ -2,9 +2,9 @@
 #include "opt/config.hpp"
 
 #include "opt/duration.hpp"
+#include "opt/option_table.hpp"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <thread>
 
@@ -13,36 +13,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Flags: present or not, never with a value.
-constexpr std::array flag_options = {std::string_view("ws"), std::string_view("tls"),
-                                     std::string_view("0rtt"), std::string_view("insecure"),
-                                     std::string_view("uot")};
-
-// The original's per-layer options. They are known, so they are never reported as
-// unknown: SIP003 hosts pass one string to both sides, and client-only options reaching
-// the server (or the other way round) are normal.
-constexpr std::array seed_layer_options = {
-    std::string_view("host"), std::string_view("path"), std::string_view("mask"),
-    std::string_view("sni"),  std::string_view("alpn"), std::string_view("cert"),
-    std::string_view("key"),  std::string_view("servername"), std::string_view("ocsp"),
-    std::string_view("ca")};
-
-constexpr std::array value_options = {std::string_view("threads"), std::string_view("log"),
-                                      std::string_view("connect-timeout"),
-                                      std::string_view("idle-timeout"),
-                                      std::string_view("half-close-timeout"),
-                                      std::string_view("keepalive"),
-                                      std::string_view("handshake-timeout"),
-                                      std::string_view("fallback"),
-                                      std::string_view("udp-timeout"),
-                                      std::string_view("udp-max-flows"),
-                                      std::string_view("drain"),
-                                      std::string_view("reload")};
-
-template <std::size_t N>
-bool is_one_of(std::string_view key, const std::array<std::string_view, N>& names) {
-  return std::find(names.begin(), names.end(), key) != names.end();
-}
+// Every key below is spelt through known_key(), which fails the build for a key that is not
+// in the option table: whatever is parsed is also in --help and the docs.
 
 unexpected<option_error> fail(std::string_view key, std::string message) {
   return unexpected(option_error{std::string(key), std::move(message)});
@@ -50,12 +22,12 @@ unexpected<option_error> fail(std::string_view key, std::string message) {
 
 expected<unsigned, option_error> read_threads(const plugin_options& o) {
   const auto hw = std::max(1u, std::thread::hardware_concurrency());
-  const auto text = o.value("threads");
+  const auto text = o.value(known_key("threads"));
   if (!text) return hw;
   unsigned n = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
   if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 256)
-    return fail("threads", "'" + std::string(*text) + "' is not a thread count (1-256)");
+    return fail(known_key("threads"), "'" + std::string(*text) + "' is not a thread count (1-256)");
   return n;
 }
 
@@ -69,21 +41,19 @@ expected<milliseconds, option_error> read_duration(const plugin_options& o, std:
   return *d;
 }
 
-// Every item must be known or is reported; flags must not carry values and value options
-// must not be bare flags, because "tls=1" or "threads" silently doing nothing would
-// mislead the user.
+// Every item must be in the option table or is reported; flags must not carry values and
+// value options must not be bare flags, because "tls=1" or "threads" silently doing nothing
+// would mislead the user. Options of the other side are known, so they are never reported:
+// SIP003 hosts pass one string to both ends.
 expected<std::vector<std::string>, option_error> check_items(const plugin_options& o) {
   std::vector<std::string> ignored;
   for (const auto& e : o.entries()) {
-    if (is_one_of(e.key, flag_options)) {
-      if (e.had_equals) return fail(e.key, "is a flag and takes no value");
+    if (const option_spec* spec = find_option(e.key)) {
+      if (spec->kind == option_kind::flag && e.had_equals) return fail(e.key, "is a flag and takes no value");
+      if (spec->kind == option_kind::value && !e.had_equals && !spec->bare_means_absent)
+        return fail(e.key, "needs a value (" + e.key + "=...)");
       continue;
     }
-    if (is_one_of(e.key, value_options)) {
-      if (!e.had_equals) return fail(e.key, "needs a value (" + e.key + "=...)");
-      continue;
-    }
-    if (is_one_of(e.key, seed_layer_options)) continue;
     std::string item = e.key;
     if (e.had_equals) item += "=" + e.value.value_or("");
     if (std::find(ignored.begin(), ignored.end(), item) == ignored.end()) ignored.push_back(item);
@@ -94,25 +64,25 @@ expected<std::vector<std::string>, option_error> check_items(const plugin_option
 // ws;host=...;path=... (both sides), mask= (client), fallback= (server).
 expected<std::optional<ws_config>, option_error> read_ws(side role, const plugin_options& o,
                                                          std::vector<std::string>& warnings) {
-  if (!o.has_flag("ws")) return std::optional<ws_config>{};
-  const auto host = o.value("host");
-  if (!host) return fail("host", "ws needs host=<HTTP host>");
-  const auto path = o.value("path");
-  if (!path) return fail("path", "ws needs path=</request/path>");
+  if (!o.has_flag(known_key("ws"))) return std::optional<ws_config>{};
+  const auto host = o.value(known_key("host"));
+  if (!host) return fail(known_key("host"), "ws needs host=<HTTP host>");
+  const auto path = o.value(known_key("path"));
+  if (!path) return fail(known_key("path"), "ws needs path=</request/path>");
   ws_config c{std::string(*host), std::string(*path), mask_mode::skip, std::nullopt};
   if (c.path.front() != '/')
     warnings.push_back("path '" + c.path + "' does not start with '/'; proxies and CDNs may refuse it");
   if (role == side::client) {
     // The original reads anything but "standard" and "fixed" as skip; so do we, aloud.
-    const auto mask = o.value("mask");
+    const auto mask = o.value(known_key("mask"));
     if (mask == "fixed") c.mask = mask_mode::fixed;
     else if (mask == "standard") c.mask = mask_mode::standard;
     else if (mask && *mask != "skip" && *mask != "skipped")
       warnings.push_back("mask '" + std::string(*mask) + "' is not skip, fixed or standard; using skip");
   }
-  if (const auto fb = o.value("fallback"); fb && role == side::server) {
+  if (const auto fb = o.value(known_key("fallback")); fb && role == side::server) {
     auto where = parse_host_port(*fb);
-    if (!where) return fail("fallback", where.error());
+    if (!where) return fail(known_key("fallback"), where.error());
     c.fallback = std::move(*where);
   }
   return std::optional(std::move(c));
@@ -140,28 +110,28 @@ std::string value_or_empty(const plugin_options& o, std::string_view key) {
 // tls;sni=... (client), tls;cert=...;key=... or tls;servername=... (server).
 expected<std::optional<tls_config>, option_error> read_tls(side role, const plugin_options& o,
                                                            std::vector<std::string>& warnings) {
-  if (!o.has_flag("tls")) return std::optional<tls_config>{};
+  if (!o.has_flag(known_key("tls"))) return std::optional<tls_config>{};
   tls_config c;
   if (role == side::client) {
-    c.sni = value_or_empty(o, "sni");
-    if (c.sni.empty()) return fail("sni", "tls needs sni=<server name> on the client");
-    c.alpn = split_alpn(o.value("alpn").value_or(""));
-    c.insecure = o.has_flag("insecure");
-    c.early_data = o.has_flag("0rtt");
-    c.ca_file = value_or_empty(o, "ca");
+    c.sni = value_or_empty(o, known_key("sni"));
+    if (c.sni.empty()) return fail(known_key("sni"), "tls needs sni=<server name> on the client");
+    c.alpn = split_alpn(o.value(known_key("alpn")).value_or(""));
+    c.insecure = o.has_flag(known_key("insecure"));
+    c.early_data = o.has_flag(known_key("0rtt"));
+    c.ca_file = value_or_empty(o, known_key("ca"));
     if (c.insecure)
       warnings.push_back("insecure: the server's certificate is not verified; anyone in the path can read the tunnel");
     return std::optional(std::move(c));
   }
-  c.cert_file = value_or_empty(o, "cert");
-  c.key_file = value_or_empty(o, "key");
-  c.self_signed_name = value_or_empty(o, "servername");
-  c.ocsp_file = value_or_empty(o, "ocsp");
+  c.cert_file = value_or_empty(o, known_key("cert"));
+  c.key_file = value_or_empty(o, known_key("key"));
+  c.self_signed_name = value_or_empty(o, known_key("servername"));
+  c.ocsp_file = value_or_empty(o, known_key("ocsp"));
   const bool have_pair = !c.cert_file.empty() && !c.key_file.empty();
   if (!have_pair && c.self_signed_name.empty()) {
-    if (!c.cert_file.empty()) return fail("key", "tls needs key=<file> with cert=, or servername=");
-    if (!c.key_file.empty()) return fail("cert", "tls needs cert=<file> with key=, or servername=");
-    return fail("cert", "tls needs cert= and key=, or servername= on the server");
+    if (!c.cert_file.empty()) return fail(known_key("key"), "tls needs key=<file> with cert=, or servername=");
+    if (!c.key_file.empty()) return fail(known_key("cert"), "tls needs cert=<file> with key=, or servername=");
+    return fail(known_key("cert"), "tls needs cert= and key=, or servername= on the server");
   }
   return std::optional(std::move(c));
 }
@@ -170,17 +140,17 @@ expected<std::optional<tls_config>, option_error> read_tls(side role, const plug
 // without uot, like the other layers' options, so one string can serve every setup.
 expected<std::optional<uot_config>, option_error> read_uot(const plugin_options& o) {
   uot_config c;
-  auto timeout = read_duration(o, "udp-timeout", c.udp_timeout, false);
+  auto timeout = read_duration(o, known_key("udp-timeout"), c.udp_timeout, false);
   if (!timeout) return unexpected(timeout.error());
   c.udp_timeout = *timeout;
-  if (const auto text = o.value("udp-max-flows")) {
+  if (const auto text = o.value(known_key("udp-max-flows"))) {
     std::size_t n = 0;
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
     if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 1'000'000)
-      return fail("udp-max-flows", "'" + std::string(*text) + "' is not a flow count (1-1000000)");
+      return fail(known_key("udp-max-flows"), "'" + std::string(*text) + "' is not a flow count (1-1000000)");
     c.max_flows = n;
   }
-  if (!o.has_flag("uot")) return std::optional<uot_config>{};
+  if (!o.has_flag(known_key("uot"))) return std::optional<uot_config>{};
   return std::optional(c);
 }
 
@@ -201,33 +171,33 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
   if (!threads) return unexpected(threads.error());
   c.threads = *threads;
 
-  if (const auto l = options.value("log")) {
+  if (const auto l = options.value(known_key("log"))) {
     const auto parsed = log::parse_level(*l);
-    if (!parsed) return fail("log", "'" + std::string(*l) + "' is not a level (error, warn, info, debug)");
+    if (!parsed) return fail(known_key("log"), "'" + std::string(*l) + "' is not a level (error, warn, info, debug)");
     c.log_level = *parsed;
   }
 
   const relay_limits defaults;
-  auto connect = read_duration(options, "connect-timeout", defaults.connect_timeout, false);
+  auto connect = read_duration(options, known_key("connect-timeout"), defaults.connect_timeout, false);
   if (!connect) return unexpected(connect.error());
-  auto idle = read_duration(options, "idle-timeout", defaults.idle_timeout, true);
+  auto idle = read_duration(options, known_key("idle-timeout"), defaults.idle_timeout, true);
   if (!idle) return unexpected(idle.error());
-  auto half_close = read_duration(options, "half-close-timeout", defaults.half_close_timeout, false);
+  auto half_close = read_duration(options, known_key("half-close-timeout"), defaults.half_close_timeout, false);
   if (!half_close) return unexpected(half_close.error());
-  auto keepalive = read_duration(options, "keepalive", defaults.keepalive, true);
+  auto keepalive = read_duration(options, known_key("keepalive"), defaults.keepalive, true);
   if (!keepalive) return unexpected(keepalive.error());
   if (keepalive->count() != 0 && *keepalive < std::chrono::seconds(1))
-    return fail("keepalive", "must be 0 (off) or at least 1s");
+    return fail(known_key("keepalive"), "must be 0 (off) or at least 1s");
   c.limits = {*connect, *idle, *half_close, *keepalive};
-  auto handshake = read_duration(options, "handshake-timeout", c.handshake_timeout, false);
+  auto handshake = read_duration(options, known_key("handshake-timeout"), c.handshake_timeout, false);
   if (!handshake) return unexpected(handshake.error());
   c.handshake_timeout = *handshake;
-  auto drain = read_duration(options, "drain", c.drain, true);
+  auto drain = read_duration(options, known_key("drain"), c.drain, true);
   if (!drain) return unexpected(drain.error());
   c.drain = *drain;
-  if (const auto r = options.value("reload")) {
+  if (const auto r = options.value(known_key("reload"))) {
     if (*r == "watch") c.reload = reload_mode::watch;
-    else if (*r != "signal") return fail("reload", "'" + std::string(*r) + "' is not signal or watch");
+    else if (*r != "signal") return fail(known_key("reload"), "'" + std::string(*r) + "' is not signal or watch");
   }
 
   auto ws = read_ws(role, options, c.warnings);

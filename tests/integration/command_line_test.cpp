@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Start-up contract of both binaries: exit status 2 and a message naming the problem
 // for bad input, 1 for a runtime failure, 0 for -h and -V; unknown items only warn.
+#include "opt/option_table.hpp"
 #include "support/socket_fd.hpp"
 #include "support/tunnel_pair.hpp"
 
@@ -115,6 +116,20 @@ TEST(CommandLine, PrintsHelpWithEveryOption_ExitStatus0) {
             "uot", "udp-timeout=", "udp-max-flows="})
         EXPECT_NE(run.out.find(option), std::string::npos) << flag << " does not mention " << option << "\n"
                                                            << run.diagnostics;
+    }
+  }
+}
+
+// Both programs list every option of the table: one string is shared by both ends, so
+// each marks the other's options rather than leaving them out.
+TEST(CommandLine, PrintsHelpWithEveryOptionOfTheTable) {
+  for (const auto& bin : both_binaries) {
+    const auto run = run_to_exit(bin, {"--help"});
+    EXPECT_TRUE(run.status.exited_with(0)) << run.diagnostics;
+    for (const auto& o : opt::option_table) {
+      const auto usage = "\n  " + opt::option_usage(o) + " ";
+      EXPECT_NE(run.out.find(usage), std::string::npos) << bin << " --help does not list " << o.name << "\n"
+                                                        << run.out;
     }
   }
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "opt/command_line.hpp"  // first: the header must be self-contained
 
+#include "opt/option_table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 
 using kmr::opt::parse_command_line;
 using kmr::opt::run_tunnel;
@@ -69,6 +72,45 @@ TEST(CommandLine, HelpListsEveryOption) {
                           "half-close-timeout=", "keepalive=", "SS_PLUGIN_OPTIONS", "uot", "udp-timeout=",
                           "udp-max-flows="})
     EXPECT_NE(help.find(key), std::string::npos) << key;
+}
+
+TEST(CommandLine, HelpListsEveryOptionOfTheTable_OnBothSides) {
+  for (const auto role : {side::client, side::server}) {
+    const auto help = kmr::opt::help_text(role);
+    for (const auto& o : kmr::opt::option_table)
+      EXPECT_NE(help.find("\n  " + kmr::opt::option_usage(o) + " "), std::string::npos) << o.name;
+  }
+}
+
+TEST(CommandLine, HelpMarksSidesAndDefaults) {
+  const auto help = kmr::opt::help_text(side::server);
+  // Each line carries what the table says, side first, default last.
+  EXPECT_NE(help.find("  sni=NAME                client, required: the name sent and verified\n"), std::string::npos)
+      << help;
+  EXPECT_NE(help.find("  fallback=ADDR:PORT      server: "), std::string::npos) << help;
+  EXPECT_NE(help.find("(default 10s)"), std::string::npos) << help;
+  EXPECT_NE(help.find("  drain=DUR "), std::string::npos) << help;
+  EXPECT_NE(help.find("  reload=signal|watch "), std::string::npos) << help;
+}
+
+TEST(CommandLine, HelpKeepsItsFrame) {
+  const auto help = kmr::opt::help_text(side::client);
+  EXPECT_EQ(help.rfind(kmr::opt::short_usage(side::client), 0), 0u) << help;
+  for (const char* part : {"Accepts TCP connections on <local_addr>", "Layers (the same on both ends; any order):\n",
+                           "Behaviour:\n", "UDP over TCP (both sides; combines with ws and tls):\n", "Operations:\n",
+                           "  DUR is seconds (10, 1.5) or with a unit: 500ms, 10s, 2m, 1h.\n", "SS_PLUGIN_OPTIONS",
+                           "See docs/options.md for the full reference.\n"})
+    EXPECT_NE(help.find(part), std::string::npos) << part;
+  EXPECT_LT(help.find("Layers ("), help.find("Behaviour:"));
+  EXPECT_LT(help.find("Behaviour:"), help.find("UDP over TCP ("));
+  EXPECT_LT(help.find("UDP over TCP ("), help.find("Operations:"));
+}
+
+TEST(CommandLine, HelpLinesFitA100ColumnTerminal) {
+  for (const auto role : {side::client, side::server}) {
+    std::istringstream in(kmr::opt::help_text(role));
+    for (std::string line; std::getline(in, line);) EXPECT_LE(line.size(), 100u) << line;
+  }
 }
 
 TEST(CommandLine, Sip003ClientListensOnLocal) {

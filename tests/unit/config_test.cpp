@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "opt/config.hpp"  // first: the header must be self-contained
 
+#include "opt/option_table.hpp"
+
 #include <gtest/gtest.h>
+
+#include <map>
 
 using namespace std::chrono_literals;
 using kmr::opt::make_config;
@@ -222,4 +226,93 @@ TEST(Config, ReadsHandshakeTimeout) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->handshake_timeout, 3s);
   EXPECT_EQ(failing_key("handshake-timeout=0"), "handshake-timeout");
+}
+
+namespace {
+
+// A valid value for every option of the table, so that one string can hold them all.
+// A row added to the table without a sample here fails TableOptions.*; a key read by
+// make_config but missing from the table does not even compile (known_key).
+const std::map<std::string_view, std::string_view> sample_values = {
+    {"ws", ""}, {"host", "a.example"}, {"path", "/t"}, {"mask", "fixed"}, {"fallback", "127.0.0.1:8080"},
+    {"tls", ""}, {"sni", "a.example"}, {"alpn", "h2"}, {"insecure", ""}, {"ca", "/etc/ca.pem"}, {"0rtt", ""},
+    {"cert", "/c.pem"}, {"key", "/k.pem"}, {"servername", "s.example"}, {"ocsp", "/o.der"}, {"threads", "2"},
+    {"log", "debug"}, {"connect-timeout", "1s"}, {"handshake-timeout", "2s"}, {"idle-timeout", "3s"},
+    {"half-close-timeout", "4s"}, {"keepalive", "5s"}, {"uot", ""}, {"udp-timeout", "6s"},
+    {"udp-max-flows", "7"}, {"drain", "8s"}, {"reload", "watch"}};
+
+std::string every_option() {
+  std::string text;
+  for (const auto& o : kmr::opt::option_table) {
+    text.append(o.name);
+    if (o.kind == kmr::opt::option_kind::value) text.append("=").append(sample_values.at(o.name));
+    text += ';';
+  }
+  return text;
+}
+
+}  // namespace
+
+TEST(TableOptions, EverySampleIsARowAndEveryRowHasASample) {
+  EXPECT_EQ(sample_values.size(), kmr::opt::option_table.size());
+  for (const auto& o : kmr::opt::option_table) EXPECT_TRUE(sample_values.contains(o.name)) << o.name;
+}
+
+TEST(TableOptions, AllTogetherAreReadAndNoneIgnored_OnBothSides) {
+  for (const auto role : {side::client, side::server}) {
+    auto c = config_of(every_option(), role);
+    ASSERT_TRUE(c) << c.error().key << ": " << c.error().message;
+    EXPECT_TRUE(c->ignored_items.empty()) << c->ignored_items.front();
+    ASSERT_TRUE(c->ws && c->tls && c->uot);
+    EXPECT_EQ(c->threads, 2u);
+    EXPECT_EQ(c->limits.keepalive, 5s);
+    EXPECT_EQ(c->uot->max_flows, 7u);
+    EXPECT_EQ(c->drain, 8s);
+    EXPECT_EQ(c->reload, kmr::opt::reload_mode::watch);
+  }
+}
+
+TEST(TableOptions, KeysNotInTheTableAreIgnoredAndReported) {
+  const std::vector<std::string> unknown = {"drains=1", "Reload=watch", "udp-max-flow=2", "tlsx"};
+  for (const auto& item : unknown) EXPECT_EQ(kmr::opt::find_option(item.substr(0, item.find('='))), nullptr);
+  auto c = config_of("drains=1;Reload=watch;udp-max-flow=2;tlsx");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->ignored_items, unknown);
+}
+
+TEST(TableOptions, FlagsRefuseValues_ValueOptionsRefuseBareKeys) {
+  for (const auto& o : kmr::opt::option_table) {
+    const std::string name(o.name);
+    if (o.kind == kmr::opt::option_kind::flag) {
+      EXPECT_EQ(failing_key(name + "=1"), name);
+    } else if (o.bare_means_absent) {
+      EXPECT_TRUE(config_of(name)) << name;  // the original reads it as absent
+    } else {
+      auto c = config_of(name);
+      ASSERT_FALSE(c) << name;
+      EXPECT_EQ(c.error().key, name);
+      EXPECT_EQ(c.error().message, "needs a value (" + name + "=...)");
+    }
+  }
+}
+
+TEST(Config, ReadsDrainAndReload) {
+  auto defaults = config_of("");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->drain, 0s);  // exit at once: SIP003 hosts SIGKILL ~10 ms after SIGTERM
+  EXPECT_EQ(defaults->reload, kmr::opt::reload_mode::signal);
+  auto c = config_of("drain=30s;reload=watch");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->drain, 30s);
+  EXPECT_EQ(c->reload, kmr::opt::reload_mode::watch);
+  EXPECT_EQ(config_of("reload=signal")->reload, kmr::opt::reload_mode::signal);
+  EXPECT_EQ(failing_key("drain=soon"), "drain");
+  EXPECT_EQ(failing_key("reload=inotify"), "reload");
+}
+
+TEST(Config, BareSeedKeyCountsAsAbsent_LikeTheOriginal) {
+  // docs/options.md, "Differences from the original": path;path=/a gives /a.
+  auto c = config_of("ws;host=a;path;path=/a");
+  ASSERT_TRUE(c && c->ws);
+  EXPECT_EQ(c->ws->path, "/a");
 }
