@@ -9,29 +9,27 @@ namespace kmr::app {
 
 namespace client_detail {
 
-void report_setup_failure(session_context& ctx, std::uint64_t id, const peer_name& peer, const char* layer,
-                          const std::string& why) {
-  if (const auto suppressed = ctx.handshake_failure_reports.allow())
-    log::warn("#{} {}: {} handshake with {} failed: {}{}", id, peer, layer, ctx.config.remote.to_string(), why,
+void report_setup_failure(connection& c, const char* layer, const std::string& why) {
+  if (const auto suppressed = c.worker.handshake_failure_reports.allow())
+    log::warn("#{} {}: {} handshake with {} failed: {}{}", c.id, c.peer, layer, c.config().remote.to_string(), why,
               suppressed_note(*suppressed));
 }
 
-awaitable<std::optional<tls::stream>> secure(tcp::socket socket, session_context& ctx, std::uint64_t id,
-                                             const peer_name& peer) {
-  auto [ec, stream] = co_await tls::stream::connect(std::move(socket), ctx.tls->context.get(), ctx.tls->client,
-                                                     &ctx.tickets);
+awaitable<std::optional<tls::stream>> secure(tcp::socket socket, const tls_layer& tls, connection& c) {
+  auto [ec, stream] =
+      co_await tls::stream::connect(std::move(socket), tls.ssl_ctx.get(), tls.client, &c.worker.tickets);
   if (ec) {
-    report_setup_failure(ctx, id, peer, "TLS", stream && !stream->failure().empty() ? stream->failure() : ec.message());
+    report_setup_failure(c, "TLS", stream && !stream->failure().empty() ? stream->failure() : ec.message());
     co_return std::nullopt;
   }
   co_return std::move(stream);
 }
 
-awaitable<std::optional<ws::stream<tls::stream>>> secure_then_upgrade(tcp::socket socket, session_context& ctx,
-                                                                      std::uint64_t id, const peer_name& peer) {
-  auto secured = co_await secure(std::move(socket), ctx, id, peer);
+awaitable<std::optional<ws::stream<tls::stream>>> secure_then_upgrade(tcp::socket socket, const wss_stack& stack,
+                                                                      connection& c) {
+  auto secured = co_await secure(std::move(socket), stack.tls, c);
   if (!secured) co_return std::nullopt;
-  co_return co_await upgrade(std::move(*secured), ctx, id, peer);
+  co_return co_await upgrade(std::move(*secured), stack.ws, c);
 }
 
 }  // namespace client_detail
@@ -51,8 +49,7 @@ awaitable<bool> send_early_application_data(net::tcp_stream& app, tls::stream& t
 }
 
 template <class Tunnel>
-awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, session_context& ctx, std::uint64_t id,
-                          const peer_name& peer) {
+awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, connection& c) {
   if constexpr (std::is_same_v<Tunnel, tls::stream>) {
     const bool sent = co_await send_early_application_data(app, tunnel);
     if (!sent) {
@@ -60,23 +57,22 @@ awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, session_context&
       co_return;
     }
   }
-  log_relay_end(id, peer, co_await net::relay(app, tunnel, ctx.config.limits));
+  log_relay_end(c, co_await net::relay(app, tunnel, c.config().limits));
 }
 
 }  // namespace
 
-awaitable<void> client_session(tcp::socket inbound, session_context& ctx, std::uint64_t id) {
-  const peer_name peer(inbound);
+awaitable<void> client_session(tcp::socket inbound, connection c) {
   net::tcp_stream app(std::move(inbound));
 
-  auto [ec, outbound] = co_await connect_logged(ctx, ctx.config.remote, id, peer);
+  auto [ec, outbound] = co_await connect_logged(c, c.config().remote);
   if (ec) {
     app.abort();  // a reset, not a FIN: the application must not mistake it for an empty reply
     co_return;
   }
   // Not a coroutine lambda: it only calls the named coroutine, whose references outlive it.
-  const bool opened = co_await open_client_tunnel(std::move(outbound), ctx, id, peer,
-                                                  [&](auto& tunnel) { return relay_app(app, tunnel, ctx, id, peer); });
+  const bool opened =
+      co_await open_client_tunnel(std::move(outbound), c, [&](auto& tunnel) { return relay_app(app, tunnel, c); });
   if (!opened) app.abort();
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The client's end of the tunnel: over a connected TCP socket, the configured layers
-// (plain, ws, tls, or ws inside tls) are set up under the handshake deadline, then the
+// The client's end of the tunnel: over a connected TCP socket, the snapshot's layer stack
+// (plain, ws, tls, or ws inside tls) is set up under the handshake deadline, then the
 // caller's `use` runs with the resulting stream. Shared by TCP sessions and UDP flows.
 #pragma once
 
@@ -10,33 +10,38 @@
 #include "tls/stream.hpp"
 #include "ws/upgrade.hpp"
 
+#include <type_traits>
+#include <variant>
+
 namespace kmr::app {
 
 namespace client_detail {
 
-void report_setup_failure(session_context& ctx, std::uint64_t id, const peer_name& peer, const char* layer,
-                          const std::string& why);
+void report_setup_failure(connection& c, const char* layer, const std::string& why);
 
 // The WebSocket upgrade over `next` (plain TCP or TLS); nullopt after logging a failure.
 template <class Next>
-awaitable<std::optional<ws::stream<Next>>> upgrade(Next next, session_context& ctx, std::uint64_t id,
-                                                   const peer_name& peer) {
-  auto up = co_await ws::connect_upgrade(std::move(next), *ctx.config.ws);
-  if (!up.upgraded) report_setup_failure(ctx, id, peer, "WebSocket", up.ec.message() + ": " + up.detail);
+awaitable<std::optional<ws::stream<Next>>> upgrade(Next next, const opt::ws_config& ws, connection& c) {
+  auto up = co_await ws::connect_upgrade(std::move(next), ws);
+  if (!up.upgraded) report_setup_failure(c, "WebSocket", up.ec.message() + ": " + up.detail);
   co_return std::move(up.upgraded);
 }
 
 // TLS over the connected socket; nullopt after logging a failure.
-awaitable<std::optional<tls::stream>> secure(tcp::socket socket, session_context& ctx, std::uint64_t id,
-                                             const peer_name& peer);
+awaitable<std::optional<tls::stream>> secure(tcp::socket socket, const tls_layer& tls, connection& c);
 
-awaitable<std::optional<ws::stream<tls::stream>>> secure_then_upgrade(tcp::socket socket, session_context& ctx,
-                                                                      std::uint64_t id, const peer_name& peer);
+awaitable<std::optional<ws::stream<tls::stream>>> secure_then_upgrade(tcp::socket socket, const wss_stack& stack,
+                                                                      connection& c);
 
-// One coroutine per layer combination, so that each connection's frame holds only its
-// own stream type: one coroutine with all four branches carried every branch's streams
-// and results in its frame (measured: 2.7 kB per connection on the server side, the
-// largest single allocation of a held connection).
+// Each stack's handshake: an awaitable of the stream, or nullopt after a logged failure.
+inline auto handshake(const ws_stack& s, tcp::socket t, connection& c) {
+  return upgrade(net::tcp_stream(std::move(t)), s.ws, c);
+}
+inline auto handshake(const tls_stack& s, tcp::socket t, connection& c) { return secure(std::move(t), s.tls, c); }
+inline auto handshake(const wss_stack& s, tcp::socket t, connection& c) {
+  return secure_then_upgrade(std::move(t), s, c);
+}
+
 template <class Use>
 awaitable<bool> use_plain(tcp::socket tunnel, Use use) {
   net::tcp_stream plain(std::move(tunnel));
@@ -44,33 +49,40 @@ awaitable<bool> use_plain(tcp::socket tunnel, Use use) {
   co_return true;
 }
 
-// `set_up` is the layers' handshake on the socket `fd`; `use` runs once it succeeded.
+// `set_up` is the stack's handshake on the socket `fd`; `use` runs once it succeeded.
 template <class Stream, class Use>
-awaitable<bool> set_up_then_use(awaitable<std::optional<Stream>> set_up, session_context& ctx, int fd, Use use) {
-  auto r = co_await within_handshake_deadline(std::move(set_up), ctx, fd);
+awaitable<bool> set_up_then_use(awaitable<std::optional<Stream>> set_up, connection& c, int fd, Use use) {
+  auto r = co_await within_handshake_deadline(std::move(set_up), c, fd);
   if (r.expired || !r.value) co_return false;
   co_await use(*r.value);
   co_return true;
 }
 
+// One coroutine per stack, so that each connection's frame holds only its own stream
+// type: one coroutine with all four branches carried every branch's streams and results
+// in its frame (measured: 2.7 kB per connection on the server side, the largest single
+// allocation of a held connection). Not a coroutine itself: it picks one.
+template <class Stack, class Use>
+awaitable<bool> open_stack(const Stack& stack, tcp::socket tunnel, connection& c, Use use) {
+  if constexpr (std::is_same_v<Stack, plain_stack>) {
+    return use_plain(std::move(tunnel), std::move(use));
+  } else {
+    const int fd = tunnel.native_handle();
+    return set_up_then_use(handshake(stack, std::move(tunnel), c), c, fd, std::move(use));
+  }
+}
+
 }  // namespace client_detail
 
-// Sets up the layers over `tunnel` and runs `co_await use(stream)` with the stream, whose
-// type depends on the layers (net::tcp_stream, ws::stream<...>, tls::stream). Returns
-// false, with the failure logged, if the layers could not be set up. Not a coroutine: it
-// picks the coroutine for the configured layers, which the caller awaits at once (`ctx`
-// and `peer` outlive it).
+// Sets up the connection's layer stack over `tunnel` and runs `co_await use(stream)` with
+// the stream, whose type depends on the stack (net::tcp_stream, ws::stream<...>,
+// tls::stream). Returns false, with the failure logged, if the layers could not be set
+// up. Not a coroutine: the caller awaits the chosen coroutine at once (`c` outlives it).
 template <class Use>
-awaitable<bool> open_client_tunnel(tcp::socket tunnel, session_context& ctx, std::uint64_t id,
-                                   const peer_name& peer, Use use) {
-  using namespace client_detail;
-  const int fd = tunnel.native_handle();
-  if (!ctx.tls && !ctx.config.ws) return use_plain(std::move(tunnel), std::move(use));
-  if (!ctx.tls)
-    return set_up_then_use(upgrade(net::tcp_stream(std::move(tunnel)), ctx, id, peer), ctx, fd, std::move(use));
-  if (ctx.config.ws)
-    return set_up_then_use(secure_then_upgrade(std::move(tunnel), ctx, id, peer), ctx, fd, std::move(use));
-  return set_up_then_use(secure(std::move(tunnel), ctx, id, peer), ctx, fd, std::move(use));
+awaitable<bool> open_client_tunnel(tcp::socket tunnel, connection& c, Use use) {
+  return std::visit(
+      [&](const auto& stack) { return client_detail::open_stack(stack, std::move(tunnel), c, std::move(use)); },
+      c.runtime->stack);
 }
 
 }  // namespace kmr::app

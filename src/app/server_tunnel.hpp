@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The server's end of the tunnel: over an accepted TCP socket, the configured layers
-// (plain, ws, tls, or ws inside tls) are accepted under one handshake deadline, then the
+// The server's end of the tunnel: over an accepted TCP socket, the snapshot's layer stack
+// (plain, ws, tls, or ws inside tls) is accepted under one handshake deadline, then the
 // caller's `use` runs with the resulting stream. A request that is not our WebSocket
 // upgrade goes to the fallback web server when one is configured. Shared by TCP sessions
 // and UDP flows.
@@ -12,12 +12,15 @@
 #include "tls/stream.hpp"
 #include "ws/upgrade.hpp"
 
+#include <type_traits>
+#include <variant>
+
 namespace kmr::app {
 
 namespace server_detail {
 
 // Probers and scanners fail here all day: debug, not warn.
-void report_refusal(std::uint64_t id, const peer_name& peer, const char* layer, const std::string& why);
+void report_refusal(const connection& c, const char* layer, const std::string& why);
 
 // What the WebSocket layer made of the connection.
 template <class Next>
@@ -28,100 +31,92 @@ struct ws_outcome {
 };
 
 template <class Next>
-awaitable<ws_outcome<Next>> upgrade(Next next, session_context& ctx, std::uint64_t id, const peer_name& peer) {
-  auto r = co_await ws::accept_upgrade(std::move(next), *ctx.config.ws);
-  if (!r.upgraded && !r.refused) report_refusal(id, peer, "WebSocket", r.ec.message() + ": " + r.detail);
-  if (r.refused) log::debug("#{} {}: not an upgrade for us ({}); to the fallback", id, peer, r.detail);
+awaitable<ws_outcome<Next>> upgrade(Next next, const opt::ws_config& ws, connection& c) {
+  auto r = co_await ws::accept_upgrade(std::move(next), ws);
+  if (!r.upgraded && !r.refused) report_refusal(c, "WebSocket", r.ec.message() + ": " + r.detail);
+  if (r.refused) log::debug("#{} {}: not an upgrade for us ({}); to the fallback", c.id, c.peer, r.detail);
   co_return ws_outcome<Next>{std::move(r.upgraded), std::move(r.refused), std::move(r.already_read)};
 }
 
-awaitable<std::optional<tls::stream>> secure(tcp::socket socket, session_context& ctx, std::uint64_t id,
-                                             const peer_name& peer);
-awaitable<ws_outcome<tls::stream>> secure_then_upgrade(tcp::socket socket, session_context& ctx, std::uint64_t id,
-                                                       const peer_name& peer);
+awaitable<std::optional<tls::stream>> secure(tcp::socket socket, const tls_layer& tls, connection& c);
+awaitable<ws_outcome<tls::stream>> secure_then_upgrade(tcp::socket socket, const wss_stack& stack, connection& c);
+
+// Each stack's handshake, and its name in log lines.
+inline auto handshake(const ws_stack& s, tcp::socket t, connection& c) {
+  return upgrade(net::tcp_stream(std::move(t)), s.ws, c);
+}
+inline auto handshake(const tls_stack& s, tcp::socket t, connection& c) { return secure(std::move(t), s.tls, c); }
+inline auto handshake(const wss_stack& s, tcp::socket t, connection& c) {
+  return secure_then_upgrade(std::move(t), s, c);
+}
+constexpr const char* layer_name(const ws_stack&) { return "WebSocket"; }
+constexpr const char* layer_name(const tls_stack&) { return "TLS"; }
+constexpr const char* layer_name(const wss_stack&) { return "TLS/WebSocket"; }
 
 // A request that is not our upgrade goes to the fallback web server, bytes already read
 // first, so a prober sees an ordinary site.
 template <class Refused>
-awaitable<void> forward_to_fallback(Refused& refused, std::string already_read, session_context& ctx,
-                                    std::uint64_t id, const peer_name& peer) {
-  auto [ec, outbound] = co_await connect_logged(ctx, *ctx.config.ws->fallback, id, peer);
+awaitable<void> forward_to_fallback(Refused& refused, std::string already_read, const opt::host_port& fallback,
+                                    connection& c) {
+  auto [ec, outbound] = co_await connect_logged(c, fallback);
   if (ec) co_return;
   net::tcp_stream site(std::move(outbound));
   if (co_await site.write({std::as_writable_bytes(std::span(already_read.data(), already_read.size())), 0}))
     co_return;
-  log_relay_end(id, peer, co_await net::relay(refused, site, ctx.config.limits));
+  log_relay_end(c, co_await net::relay(refused, site, c.config().limits));
 }
 
-template <class Next, class Use>
-awaitable<void> serve_ws_outcome(ws_outcome<Next>& outcome, session_context& ctx, std::uint64_t id,
-                                 const peer_name& peer, Use& use) {
-  if (outcome.refused)
-    co_await forward_to_fallback(*outcome.refused, std::move(outcome.already_read), ctx, id, peer);
-  else if (outcome.upgraded)
-    co_await use(*outcome.upgraded);
-}
+template <class T>
+inline constexpr bool is_ws_outcome = false;
+template <class Next>
+inline constexpr bool is_ws_outcome<ws_outcome<Next>> = true;
 
-// One coroutine per layer combination, so that each connection's frame holds only its
-// own combination's state: one coroutine with all four branches carried every branch's
-// streams and results in its frame (measured: 2.7 kB per connection, the largest single
-// allocation of a held connection).
 template <class Use>
 awaitable<void> serve_plain(tcp::socket inbound, Use use) {
   net::tcp_stream plain(std::move(inbound));
   co_await use(plain);
 }
 
-template <class Use>
-awaitable<void> serve_ws(tcp::socket inbound, session_context& ctx, std::uint64_t id, const peer_name& peer,
-                         Use use) {
+// The one serve path of every stack with a handshake (ws, tls, wss): the handshake under
+// the deadline, then the stream to `use`, or a refused request to the fallback.
+template <class Stack, class Use>
+awaitable<void> serve_stack(const Stack& stack, tcp::socket inbound, connection& c, Use use) {
   const int fd = inbound.native_handle();
-  auto r = co_await within_handshake_deadline(upgrade(net::tcp_stream(std::move(inbound)), ctx, id, peer), ctx, fd);
+  auto r = co_await within_handshake_deadline(handshake(stack, std::move(inbound), c), c, fd);
   if (r.expired) {
-    report_refusal(id, peer, "WebSocket", "timed out");
+    report_refusal(c, layer_name(stack), "timed out");
     co_return;
   }
-  co_await serve_ws_outcome(r.value, ctx, id, peer, use);
+  if constexpr (is_ws_outcome<decltype(r.value)>) {
+    if (r.value.refused)
+      co_await forward_to_fallback(*r.value.refused, std::move(r.value.already_read), *stack.ws.fallback, c);
+    else if (r.value.upgraded)
+      co_await use(*r.value.upgraded);
+  } else if (r.value) {
+    co_await use(*r.value);
+  }
 }
 
-template <class Use>
-awaitable<void> serve_wss(tcp::socket inbound, session_context& ctx, std::uint64_t id, const peer_name& peer,
-                          Use use) {
-  const int fd = inbound.native_handle();
-  auto r = co_await within_handshake_deadline(secure_then_upgrade(std::move(inbound), ctx, id, peer), ctx, fd);
-  if (r.expired) {
-    report_refusal(id, peer, "TLS/WebSocket", "timed out");
-    co_return;
-  }
-  co_await serve_ws_outcome(r.value, ctx, id, peer, use);
-}
-
-template <class Use>
-awaitable<void> serve_tls(tcp::socket inbound, session_context& ctx, std::uint64_t id, const peer_name& peer,
-                          Use use) {
-  const int fd = inbound.native_handle();
-  auto r = co_await within_handshake_deadline(secure(std::move(inbound), ctx, id, peer), ctx, fd);
-  if (r.expired) {
-    report_refusal(id, peer, "TLS", "timed out");
-    co_return;
-  }
-  if (r.value) co_await use(*r.value);
+// One coroutine per stack (see client_tunnel.hpp for why). Not a coroutine itself.
+template <class Stack, class Use>
+awaitable<void> open_stack(const Stack& stack, tcp::socket inbound, connection& c, Use use) {
+  if constexpr (std::is_same_v<Stack, plain_stack>)
+    return serve_plain(std::move(inbound), std::move(use));
+  else
+    return serve_stack(stack, std::move(inbound), c, std::move(use));
 }
 
 }  // namespace server_detail
 
-// Accepts the layers on `inbound` and runs `co_await use(stream)` with the stream, whose
-// type depends on the layers. Failures are logged (at debug: they are mostly probes).
-// Not a coroutine: it picks the coroutine for the configured layers, which the caller
-// awaits at once (`ctx` and `peer` outlive it).
+// Accepts the connection's layer stack on `inbound` and runs `co_await use(stream)` with
+// the stream, whose type depends on the stack. Failures are logged (at debug: they are
+// mostly probes). Not a coroutine: the caller awaits the chosen coroutine at once (`c`
+// outlives it).
 template <class Use>
-awaitable<void> open_server_tunnel(tcp::socket inbound, session_context& ctx, std::uint64_t id,
-                                   const peer_name& peer, Use use) {
-  using namespace server_detail;
-  if (!ctx.tls && !ctx.config.ws) return serve_plain(std::move(inbound), std::move(use));
-  if (!ctx.tls) return serve_ws(std::move(inbound), ctx, id, peer, std::move(use));
-  if (ctx.config.ws) return serve_wss(std::move(inbound), ctx, id, peer, std::move(use));
-  return serve_tls(std::move(inbound), ctx, id, peer, std::move(use));
+awaitable<void> open_server_tunnel(tcp::socket inbound, connection& c, Use use) {
+  return std::visit(
+      [&](const auto& stack) { return server_detail::open_stack(stack, std::move(inbound), c, std::move(use)); },
+      c.runtime->stack);
 }
 
 }  // namespace kmr::app

@@ -9,30 +9,33 @@
 
 namespace kmr::app {
 
-awaitable<std::tuple<error_code, tcp::socket>> connect_logged(session_context& ctx, const opt::host_port& where,
-                                                              std::uint64_t id, const peer_name& peer) {
-  auto [ec, addresses] = co_await ctx.resolver.resolve(where);
+awaitable<std::tuple<error_code, tcp::socket>> connect_logged(connection& c, const opt::host_port& where) {
+  auto [ec, addresses] = co_await c.worker.resolver.resolve(where);
   tcp::socket sock(co_await asio::this_coro::executor);
-  if (!ec) std::tie(ec, sock) = co_await net::connect_first(addresses, ctx.config.limits.connect_timeout);
+  const auto& limits = c.config().limits;
+  if (!ec) std::tie(ec, sock) = co_await net::connect_first(addresses, limits.connect_timeout);
   if (ec) {
-    if (const auto suppressed = ctx.connect_failure_reports.allow())
-      log::warn("#{} {}: cannot connect to {}: {}{}", id, peer, where.to_string(), ec.message(),
+    if (const auto suppressed = c.worker.connect_failure_reports.allow())
+      log::warn("#{} {}: cannot connect to {}: {}{}", c.id, c.peer, where.to_string(), ec.message(),
                 suppressed_note(*suppressed));
     co_return std::tuple{ec, std::move(sock)};
   }
-  net::tune_connection(sock, ctx.config.limits.keepalive);
-  if (log::enabled(log::level::debug)) log::debug("#{} {}: connected to {}", id, peer, peer_name(sock));
+  net::tune_connection(sock, limits.keepalive);
+  if (log::enabled(log::level::debug)) log::debug("#{} {}: connected to {}", c.id, c.peer, peer_name(sock));
   co_return std::tuple{ec, std::move(sock)};
 }
 
-void start_session(tcp::socket inbound, session_context& ctx) {
-  const auto id = ctx.next_id;
-  ctx.next_id += ctx.id_stride;
+void start_session(tcp::socket inbound, worker_state& worker) {
+  connection c{worker.runtimes.current(), worker, worker.take_id(), peer_name(inbound)};
+  const auto id = c.id;
+  const auto& config = c.config();
   auto ex = inbound.get_executor();
-  auto session = ctx.config.role == opt::side::client ? client_session(std::move(inbound), ctx, id)
-                 : ctx.config.uot                     ? uot_server_session(std::move(inbound), ctx, id)
-                                                      : server_session(std::move(inbound), ctx, id);
-  asio::co_spawn(ex, std::move(session), [id](std::exception_ptr e) {
+  auto session = config.role == opt::side::client ? client_session(std::move(inbound), std::move(c))
+                 : config.uot                     ? uot_server_session(std::move(inbound), std::move(c))
+                                                  : server_session(std::move(inbound), std::move(c));
+  worker.open.fetch_add(1, std::memory_order_relaxed);
+  asio::co_spawn(ex, std::move(session), [id, &worker](std::exception_ptr e) {
+    worker.open.fetch_sub(1, std::memory_order_relaxed);
     if (e) report_exception(fmt::format("#{}", id), e);
   });
 }

@@ -19,9 +19,8 @@
 namespace kmr::app {
 
 // Resolves and connects to `where`, trying each address; a failure is logged (at most once
-// a second per worker) with the session id.
-awaitable<std::tuple<error_code, tcp::socket>> connect_logged(session_context& ctx, const opt::host_port& where,
-                                                              std::uint64_t id, const peer_name& peer);
+// a second per worker) with the connection's id.
+awaitable<std::tuple<error_code, tcp::socket>> connect_logged(connection& c, const opt::host_port& where);
 
 // Runs a handshake step under the configured handshake deadline. On expiry the socket is
 // shut down in both directions, which makes the step fail at its next read or write. The
@@ -29,15 +28,15 @@ awaitable<std::tuple<error_code, tcp::socket>> connect_logged(session_context& c
 // the socket object by then. Not a coroutine (one frame fewer per handshake): the
 // deadline's coroutine keeps all it needs by value.
 template <class T>
-awaitable<deadline_result<T>> within_handshake_deadline(awaitable<T> step, const session_context& ctx, int fd) {
-  return with_deadline(std::move(step), ctx.config.handshake_timeout, [fd] { ::shutdown(fd, SHUT_RDWR); });
+awaitable<deadline_result<T>> within_handshake_deadline(awaitable<T> step, const connection& c, int fd) {
+  return with_deadline(std::move(step), c.config().handshake_timeout, [fd] { ::shutdown(fd, SHUT_RDWR); });
 }
 
 // Logs how a session's relay ended. Callers await net::relay themselves: a coroutine
 // wrapping relay and this line cost a frame per connection and side (160 bytes held for
 // the connection's life, heaptrack).
-inline void log_relay_end(std::uint64_t id, const peer_name& peer, net::relay_end end) {
-  log::debug("#{} {}: {}", id, peer, net::describe(end));
+inline void log_relay_end(const connection& c, net::relay_end end) {
+  log::debug("#{} {}: {}", c.id, c.peer, net::describe(end));
 }
 
 }  // namespace kmr::app

@@ -15,14 +15,12 @@ namespace kmr::app {
 // One source address and its tunnel. Owned by uot_client's map; its coroutine (run_flow)
 // ends before the map lets it go.
 struct client_flow {
-  client_flow(const asio::any_io_executor& ex, const udp::endpoint& from, std::uint64_t flow_id,
-              const opt::uot_config& cfg, uot::flow_slot taken)
-      : source(from), peer(from), id(flow_id), control(ex, cfg.udp_timeout),
+  client_flow(const asio::any_io_executor& ex, const udp::endpoint& from, connection conn, uot::flow_slot taken)
+      : source(from), c(std::move(conn)), control(ex, c.config().uot->udp_timeout),
         queue(net::relay_headroom, uot::queue_limits{}), slot(std::move(taken)) {}
 
   udp::endpoint source;
-  peer_name peer;  // the source, for log lines
-  std::uint64_t id;
+  connection c;  // the snapshot the flow runs with, its id, and the source as peer
   flow_control control;
   uot::datagram_queue queue;  // from the source, waiting for the tunnel
   flow_counts counts;
@@ -82,7 +80,7 @@ awaitable<void> carry_flow(Tunnel& tunnel, client_flow& f, udp::socket& socket) 
   completion_latch children(ex, 2);
   const auto on_child_end = [&](std::exception_ptr e) {
     if (e) {
-      report_exception(fmt::format("#{}", f.id), e);
+      report_exception(fmt::format("#{}", f.c.id), e);
       stop_flow(tunnel, f, flow_end::tunnel_failed);
     }
     children.arrive();
@@ -102,22 +100,20 @@ awaitable<void> carry_flow(Tunnel& tunnel, client_flow& f, udp::socket& socket) 
 }
 
 awaitable<void> run_flow(client_flow& f, uot_client& owner) {
-  session_context& ctx = owner.context();
-  auto [ec, outbound] = co_await connect_logged(ctx, ctx.config.remote, f.id, f.peer);
+  auto [ec, outbound] = co_await connect_logged(f.c, f.c.config().remote);
   if (ec) {
     f.control.end(flow_end::no_remote);
     co_return;
   }
   // Not a coroutine lambda: it only calls the named coroutine, whose references outlive it.
   const bool opened = co_await open_client_tunnel(
-      std::move(outbound), ctx, f.id, f.peer,
-      [&f, &owner](auto& tunnel) { return carry_flow(tunnel, f, owner.socket()); });
+      std::move(outbound), f.c, [&f, &owner](auto& tunnel) { return carry_flow(tunnel, f, owner.socket()); });
   if (!opened) f.control.end(flow_end::tunnel_failed);
 }
 
 }  // namespace
 
-uot_client::uot_client(udp::socket socket, session_context& ctx) : socket_(std::move(socket)), ctx_(ctx) {}
+uot_client::uot_client(udp::socket socket, worker_state& worker) : socket_(std::move(socket)), worker_(worker) {}
 
 uot_client::~uot_client() = default;
 
@@ -159,7 +155,7 @@ awaitable<void> uot_client::run() {
 
 void uot_client::dispatch(const udp::endpoint& from, std::span<const std::byte> datagram) {
   const auto it = flows_.find(from);
-  client_flow* f = it != flows_.end() ? it->second.get() : start_flow(from);
+  client_flow* f = it != flows_.end() ? it->second.get() : accepting_ ? start_flow(from) : nullptr;
   if (!f) return;
   if (f->control.ending()) {  // its tunnel is gone; the next datagram opens a new flow
     ++f->counts.dropped;
@@ -169,37 +165,38 @@ void uot_client::dispatch(const udp::endpoint& from, std::span<const std::byte> 
   if (!f->queue.push(datagram)) {
     ++f->counts.dropped;
     if (const auto suppressed = drop_reports_.allow())
-      log::warn("#{} {}: the flow's queue is full (its tunnel is slow); dropping datagrams ({} so far){}", f->id,
-                f->peer, f->counts.dropped, suppressed_note(*suppressed));
+      log::warn("#{} {}: the flow's queue is full (its tunnel is slow); dropping datagrams ({} so far){}", f->c.id,
+                f->c.peer, f->counts.dropped, suppressed_note(*suppressed));
     return;
   }
   f->control.notify();
 }
 
 client_flow* uot_client::start_flow(const udp::endpoint& from) {
-  auto slot = uot::take_slot(*ctx_.udp_flows);
+  auto slot = uot::take_slot(*worker_.udp_flows);
   if (!slot) {
     if (const auto suppressed = cap_reports_.allow())
       log::warn("{}: {} UDP flows open (udp-max-flows); dropping datagrams from new sources{}", net::to_string(from),
-                ctx_.udp_flows->limit(), suppressed_note(*suppressed));
+                worker_.udp_flows->limit(), suppressed_note(*suppressed));
     return nullptr;
   }
-  const auto id = ctx_.next_id;
-  ctx_.next_id += ctx_.id_stride;
-  auto flow = std::make_unique<client_flow>(socket_.get_executor(), from, id, *ctx_.config.uot, std::move(*slot));
+  connection c{worker_.runtimes.current(), worker_, worker_.take_id(), peer_name(from)};
+  auto flow = std::make_unique<client_flow>(socket_.get_executor(), from, std::move(c), std::move(*slot));
   client_flow& f = *flow;
   flows_.emplace(from, std::move(flow));
-  log::debug("#{} {}: new UDP flow", f.id, f.peer);
+  log::debug("#{} {}: new UDP flow", f.c.id, f.c.peer);
+  worker_.open.fetch_add(1, std::memory_order_relaxed);
   asio::co_spawn(socket_.get_executor(), run_flow(f, *this), [this, &f](std::exception_ptr e) {
-    report_exception(fmt::format("#{}", f.id), e);
+    report_exception(fmt::format("#{}", f.c.id), e);
     forget(f);
+    worker_.open.fetch_sub(1, std::memory_order_relaxed);
   });
   return &f;
 }
 
 void uot_client::forget(client_flow& f) {
   f.counts.dropped += f.queue.waiting();  // never reached the tunnel
-  log::debug("#{} {}: UDP flow ended ({}): {}", f.id, f.peer, describe(f.control.reason()), describe(f.counts));
+  log::debug("#{} {}: UDP flow ended ({}): {}", f.c.id, f.c.peer, describe(f.control.reason()), describe(f.counts));
   const auto it = flows_.find(f.source);
   if (it != flows_.end() && it->second.get() == &f) flows_.erase(it);  // destroys f
 }

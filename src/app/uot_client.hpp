@@ -18,8 +18,8 @@ struct client_flow;  // uot_client.cpp
 class uot_client {
  public:
   // `socket`: bound and non-blocking (net::open_udp_listener). The flow cap is
-  // ctx.udp_flows, shared by the workers.
-  uot_client(udp::socket socket, session_context& ctx);
+  // worker.udp_flows, shared by the workers. Each flow is counted in worker.open.
+  uot_client(udp::socket socket, worker_state& worker);
   ~uot_client();
   uot_client(const uot_client&) = delete;
   uot_client& operator=(const uot_client&) = delete;
@@ -28,7 +28,10 @@ class uot_client {
   awaitable<void> run();
 
   udp::socket& socket() noexcept { return socket_; }
-  session_context& context() noexcept { return ctx_; }
+
+  // Draining: datagrams from sources without a flow are dropped from now on; the open
+  // flows go on until they end (idle for udp-timeout, or their tunnel closes).
+  void stop_new_flows() noexcept { accepting_ = false; }
 
   // Called by a flow's coroutine when it has ended: forgets (and destroys) the flow, so
   // the next datagram from its source opens a new one.
@@ -39,7 +42,8 @@ class uot_client {
   client_flow* start_flow(const udp::endpoint& from);
 
   udp::socket socket_;
-  session_context& ctx_;
+  worker_state& worker_;
+  bool accepting_ = true;
   std::unordered_map<udp::endpoint, std::unique_ptr<client_flow>> flows_;
   rate_limit cap_reports_{std::chrono::seconds(1)};
   rate_limit drop_reports_{std::chrono::seconds(1)};

@@ -100,38 +100,37 @@ awaitable<void> remote_to_tunnel(Tunnel& tunnel, server_flow& f) {
 
 // A connected UDP socket to the remote: resolved for each tunnel (names follow DNS), and
 // every address tried in turn. Failures are logged at most once a second per worker.
-awaitable<std::tuple<error_code, udp::socket>> open_remote(session_context& ctx, std::uint64_t id,
-                                                           const peer_name& peer) {
+awaitable<std::tuple<error_code, udp::socket>> open_remote(connection& c) {
   const auto ex = co_await asio::this_coro::executor;
-  auto [ec, addresses] = co_await ctx.resolver.resolve(ctx.config.remote);
+  auto [ec, addresses] = co_await c.worker.resolver.resolve(c.config().remote);
   udp::socket socket(ex);
   if (!ec) std::tie(ec, socket) = net::connect_udp_first(ex, addresses);
   if (ec) {
-    if (const auto suppressed = ctx.connect_failure_reports.allow())
-      log::warn("#{} {}: cannot reach {} over UDP: {}{}", id, peer, ctx.config.remote.to_string(), ec.message(),
+    if (const auto suppressed = c.worker.connect_failure_reports.allow())
+      log::warn("#{} {}: cannot reach {} over UDP: {}{}", c.id, c.peer, c.config().remote.to_string(), ec.message(),
                 suppressed_note(*suppressed));
     co_return std::tuple{ec, std::move(socket)};
   }
   error_code ignored;
-  log::debug("#{} {}: UDP to {}", id, peer, net::to_string(socket.remote_endpoint(ignored)));
+  log::debug("#{} {}: UDP to {}", c.id, c.peer, net::to_string(socket.remote_endpoint(ignored)));
   co_return std::tuple{ec, std::move(socket)};
 }
 
 // The flow over its open tunnel: this coroutine carries the remote's datagrams into the
 // tunnel, a child carries the records out, another watches for idleness.
 template <class Tunnel>
-awaitable<void> carry_datagrams(Tunnel& tunnel, session_context& ctx, std::uint64_t id, const peer_name& peer) {
+awaitable<void> carry_datagrams(Tunnel& tunnel, connection& c) {
   const auto ex = co_await asio::this_coro::executor;
-  auto [ec, socket] = co_await open_remote(ctx, id, peer);
+  auto [ec, socket] = co_await open_remote(c);
   if (ec) {
     tunnel.abort();
     co_return;
   }
-  server_flow f(ex, std::move(socket), *ctx.config.uot);
+  server_flow f(ex, std::move(socket), *c.config().uot);
   completion_latch children(ex, 2);
   const auto on_child_end = [&](std::exception_ptr e) {
     if (e) {
-      report_exception(fmt::format("#{}", id), e);
+      report_exception(fmt::format("#{}", c.id), e);
       stop_flow(tunnel, f, flow_end::tunnel_failed);
     }
     children.arrive();
@@ -149,26 +148,25 @@ awaitable<void> carry_datagrams(Tunnel& tunnel, session_context& ctx, std::uint6
   error_code ignored;
   f.remote.close(ignored);
   co_await children.wait();
-  log::debug("#{} {}: UDP flow ended ({}): {}", id, peer, describe(f.control.reason()), describe(f.counts));
+  log::debug("#{} {}: UDP flow ended ({}): {}", c.id, c.peer, describe(f.control.reason()), describe(f.counts));
   if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace
 
-awaitable<void> uot_server_session(tcp::socket inbound, session_context& ctx, std::uint64_t id) {
-  const peer_name peer(inbound);
-  const auto slot = uot::take_slot(*ctx.udp_flows);  // held until the tunnel ends
+awaitable<void> uot_server_session(tcp::socket inbound, connection c) {
+  const auto slot = uot::take_slot(*c.worker.udp_flows);  // held until the tunnel ends
   if (!slot) {
     thread_local rate_limit cap_reports(std::chrono::seconds(1));  // per worker, like the rest
     if (const auto suppressed = cap_reports.allow())
-      log::warn("#{} {}: {} UDP flows open (udp-max-flows); refusing the tunnel{}", id, peer, ctx.udp_flows->limit(),
+      log::warn("#{} {}: {} UDP flows open (udp-max-flows); refusing the tunnel{}", c.id, c.peer,
+                c.worker.udp_flows->limit(),
                 suppressed_note(*suppressed));
     net::reset_on_close(inbound);
     co_return;
   }
   // Not a coroutine lambda: it only calls the named coroutine, whose references outlive it.
-  co_await open_server_tunnel(std::move(inbound), ctx, id, peer,
-                              [&](auto& tunnel) { return carry_datagrams(tunnel, ctx, id, peer); });
+  co_await open_server_tunnel(std::move(inbound), c, [&](auto& tunnel) { return carry_datagrams(tunnel, c); });
 }
 
 }  // namespace kmr::app

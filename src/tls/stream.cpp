@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "tls/stream.hpp"
 
+#include "tls/ticket_keys.hpp"
+
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "net/socket_options.hpp"
@@ -85,12 +87,13 @@ awaitable<result> stream::connect(tcp::socket socket, SSL_CTX* ctx, const client
   co_return result{error_code{}, std::move(s)};
 }
 
-awaitable<result> stream::accept(tcp::socket socket, SSL_CTX* ctx) {
+awaitable<result> stream::accept(tcp::socket socket, SSL_CTX* ctx, SSL_CTX* sessions) {
   auto out = std::make_unique<send_batch>();
-  ssl_ptr ssl(SSL_new(ctx));
+  ssl_ptr ssl(SSL_new(sessions ? sessions : ctx));
+  const bool switched = !sessions || sessions == ctx || use_reloaded_context(ssl.get(), ctx);
   error_code ec;
   socket.non_blocking(true, ec);
-  if (!ssl || ec || !out->attach(ssl.get(), socket.native_handle()))
+  if (!ssl || !switched || ec || !out->attach(ssl.get(), socket.native_handle()))
     co_return result{errc::tls_failed, std::nullopt};
   SSL_set_accept_state(ssl.get());
   stream s(std::move(socket), std::move(out), std::move(ssl));

@@ -45,8 +45,11 @@ class stream {
                                                                          const client_settings& settings,
                                                                          session_store* store);
 
-  // Server: returns after the handshake, or as soon as early data has arrived.
-  static awaitable<std::tuple<error_code, std::optional<stream>>> accept(tcp::socket socket, SSL_CTX* ctx);
+  // Server: returns after the handshake, or as soon as early data has arrived. With
+  // `sessions` (the process's first context, after a reload), the connection resumes
+  // from that context's session cache while `ctx` gives the certificate and the rest.
+  static awaitable<std::tuple<error_code, std::optional<stream>>> accept(tcp::socket socket, SSL_CTX* ctx,
+                                                                        SSL_CTX* sessions = nullptr);
 
   stream(stream&&) noexcept = default;
   stream& operator=(stream&&) noexcept = default;

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// The control thread's state machine, on its own event loop: signals, reloads, the drain
+// and the systemd watchdog. It never touches a connection; it talks to the workers only
+// through their thread-safe calls (stop_accepting, ping, the counters).
+#pragma once
+
+#include "app/runtime_slot.hpp"
+#include "app/worker.hpp"
+#include "sys/file_watch.hpp"
+#include "sys/sd_notify.hpp"
+
+#include <chrono>
+#include <list>
+#include <memory>
+#include <string_view>
+
+namespace kmr::app {
+
+class control {
+ public:
+  // The signal handlers are installed here: construct it before anything announces
+  // readiness, so that a signal sent at once is handled, never fatal.
+  control(asio::io_context& io, runtime_slot& runtimes, std::list<worker>& workers, sys::service_notifier& notifier);
+
+  // Once the workers run: the watchdog (WATCHDOG_USEC) and the file watch (reload=watch).
+  void start();
+
+  // Re-reads the TLS files into a new snapshot for the next accepts; on any error the
+  // snapshot in force stays, and one line says why. Never ends the process.
+  void reload(std::string_view trigger);
+
+ private:
+  void wait_for_signal();
+  void on_signal(int sig);
+  void begin_drain();
+  void drain_started();
+  void check_drain();
+  void finish(std::string_view why);
+  std::uint64_t open_connections() const;
+  void watch_files();
+  void tick_watchdog(std::chrono::microseconds period);
+
+  asio::io_context& io_;
+  runtime_slot& runtimes_;
+  std::list<worker>& workers_;
+  sys::service_notifier& notifier_;
+  asio::signal_set signals_;
+  asio::steady_timer drain_timer_;
+  asio::steady_timer watchdog_timer_;
+  std::unique_ptr<sys::file_watch> file_watch_;
+
+  bool draining_ = false;
+  std::size_t workers_swept_ = 0;
+  std::uint64_t open_at_drain_ = 0;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  std::uint64_t beat_ = 0;
+  bool watchdog_complained_ = false;
+};
+
+}  // namespace kmr::app

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#include "app/service.hpp"
+
+#include "app/banner.hpp"
+#include "app/control.hpp"
+#include "app/listeners.hpp"
+#include "app/run.hpp"
+
+#include <list>
+
+namespace kmr::app {
+
+int serve(runtime_ptr first, const std::vector<sys::inherited_socket>& inherited) {
+  const auto& config = first->config;
+  asio::io_context io(1);
+  runtime_slot runtimes(first);
+  std::list<worker> workers;  // list: workers are not movable (io_context)
+  auto notifier = sys::service_notifier::from_environment();
+  // Before the banner announces readiness and before any worker thread exists: a signal
+  // sent the moment "listen:" appears must be handled, never the signal's default action.
+  control ctl(io, runtimes, workers, notifier);
+
+  // Before the workers: their flows hold slots of it until they are destroyed.
+  uot::flow_budget udp_flows(config.uot ? config.uot->max_flows : 0);
+  for (unsigned i = 0; i < config.threads; ++i) workers.emplace_back(runtimes, i, config.threads);
+  for (auto& w : workers) w.state().udp_flows = &udp_flows;
+  if (!open_listeners(workers, config, inherited)) return exit_runtime_error;
+  const auto bound = workers.front().bound_address();
+  print_banner(*first, bound);
+
+  for (auto& w : workers) w.start();
+  ctl.start();
+  notifier.ready("listening on " + bound);
+  io.run();  // until a signal (and the drain, with drain=) ends it
+
+  for (auto& w : workers) w.stop();
+  return exit_ok;
+}
+
+}  // namespace kmr::app
