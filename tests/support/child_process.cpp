@@ -92,7 +92,7 @@ int open_pidfd(pid_t pid) {
 
 // Runs in the forked child: only async-signal-safe calls until execve.
 [[noreturn]] void exec_child(const char* path, char* const* argv, char* const* envp, pid_t parent, int in_fd,
-                             int out_fd, int err_fd, int report_fd, int max_fd) {
+                             int out_fd, int err_fd, int report_fd, int max_fd, int fd_3) {
   // If the test process dies (crash, abort), the kernel kills the child too. It is tied
   // to the spawning thread; tests spawn from the test body's thread, which outlives them.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -104,12 +104,20 @@ int open_pidfd(pid_t pid) {
   ::dup2(in_fd, 0);
   ::dup2(out_fd, 1);
   ::dup2(err_fd, 2);
+  int first_closed = 3;
+  if (fd_3 >= 0) {
+    // Socket activation (sd_listen_fds): the inherited socket must be exactly fd 3.
+    if (report_fd == 3) report_fd = ::fcntl(3, F_DUPFD_CLOEXEC, 4);
+    if (fd_3 == 3) ::fcntl(3, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
+    else ::dup2(fd_3, 3);
+    first_closed = 4;
+  }
   // Asio does not mark its sockets close-on-exec: without this the child would hold
   // the test's listening sockets and connections open after the test closes them.
   // CLOSE_RANGE_CLOEXEC (Linux 5.11) keeps report_fd usable until execve succeeds.
   constexpr unsigned close_range_cloexec = 1U << 2;
-  if (::syscall(SYS_close_range, 3U, ~0U, close_range_cloexec) != 0) {
-    for (int fd = 3; fd < max_fd; ++fd)
+  if (::syscall(SYS_close_range, static_cast<unsigned>(first_closed), ~0U, close_range_cloexec) != 0) {
+    for (int fd = first_closed; fd < max_fd; ++fd)
       if (fd != report_fd) ::close(fd);
   }
   ::execve(path, argv, envp);
@@ -158,8 +166,10 @@ std::string exit_status::describe() const {
   return exited ? "exit " + std::to_string(code) : "signal " + std::to_string(signal);
 }
 
-child_process::child_process(const std::string& path, std::vector<std::string> args, const env_list& env)
+child_process::child_process(const std::string& path, std::vector<std::string> args, const env_list& env,
+                             int fd_3)
     : state_(std::make_unique<state>()) {
+  if (fd_3 >= 0 && fd_3 < 3) throw std::invalid_argument("child_process: fd_3 must be a descriptor above 2");
   std::vector<std::string> argv_strings{path};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<std::string> env_strings = child_environment(env);
@@ -169,6 +179,7 @@ child_process::child_process(const std::string& path, std::vector<std::string> a
   state_->command = path;
   for (const auto& a : args) state_->command += " '" + a + "'";
   for (const auto& [k, v] : env) state_->command = k + "='" + v + "' " + state_->command;
+  if (fd_3 >= 0) state_->command += " (with fd 3 passed)";
 
   const pipe_pair out = make_pipe(), err = make_pipe(), report = make_pipe();
   const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -177,7 +188,7 @@ child_process::child_process(const std::string& path, std::vector<std::string> a
   const pid_t pid = ::fork();
   if (pid == 0)
     exec_child(path.c_str(), argv.data(), envp.data(), parent, devnull, out.write_end, err.write_end,
-               report.write_end, max_fd);
+               report.write_end, max_fd, fd_3);
   const int fork_errno = errno;
   for (int fd : {out.write_end, err.write_end, report.write_end, devnull}) ::close(fd);
   if (pid < 0) {
@@ -258,6 +269,17 @@ std::optional<std::string> child_process::wait_for_line_containing(std::string_v
   return wait_for_matching_line(
       [needle](std::string_view line) -> std::optional<std::string> {
         if (line.find(needle) == std::string_view::npos) return std::nullopt;
+        return std::string(line);
+      },
+      d);
+}
+
+std::optional<std::string> child_process::wait_for_nth_line_containing(std::string_view needle, std::size_t n,
+                                                                       deadline d) {
+  std::size_t seen = 0;  // each line is offered to the matcher once, in order
+  return wait_for_matching_line(
+      [needle, n, &seen](std::string_view line) -> std::optional<std::string> {
+        if (line.find(needle) == std::string_view::npos || ++seen < n) return std::nullopt;
         return std::string(line);
       },
       d);

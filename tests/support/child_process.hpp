@@ -33,7 +33,10 @@ class child_process {
   // Starts `path` with `args` (argv[0] excluded). The child gets this process's
   // environment minus every SS_* variable (so SIP003 mode is only on when a test asks),
   // plus `env`. stdin is /dev/null. Throws std::runtime_error if the spawn fails.
-  child_process(const std::string& path, std::vector<std::string> args, const env_list& env = {});
+  // `fd_3` >= 3 is passed to the child as its descriptor 3 (a listening socket for
+  // socket activation); with the default -1 the child gets no descriptor above 2.
+  child_process(const std::string& path, std::vector<std::string> args, const env_list& env = {},
+                int fd_3 = -1);
   ~child_process();  // SIGKILL and reap if still running, then join the drain thread
 
   child_process(child_process&&) noexcept;
@@ -50,6 +53,10 @@ class child_process {
   // The first complete stderr line that contains `needle` anywhere, as above.
   std::optional<std::string> wait_for_line_containing(std::string_view needle, deadline d);
 
+  // The n-th (1-based) complete stderr line that contains `needle`, as above: for lines
+  // that repeat, such as one per reload.
+  std::optional<std::string> wait_for_nth_line_containing(std::string_view needle, std::size_t n, deadline d);
+
   std::string stderr_text() const;  // what was captured so far
   std::string stdout_text() const;
 
@@ -59,6 +66,9 @@ class child_process {
   // Waits for the child to exit and reaps it; nullopt if the deadline passes. After a
   // successful wait, stdout/stderr hold everything the child wrote.
   std::optional<exit_status> wait_exit(deadline d);
+
+  // False once the child has exited (reaping it, as wait_exit does), without waiting.
+  bool running() { return !wait_exit(clock::now()).has_value(); }
 
   // When wait_exit saw the child reaped (waitpid returned): exit times are measured to
   // here, excluding the wait for the pipes' tail.

@@ -29,22 +29,37 @@ bool wait_for(int fd, short events, deadline d) {
 
 }  // namespace
 
-socket_fd connect_tcp(const std::string& host, std::uint16_t port, deadline d) {
+socket_fd try_connect_tcp(const std::string& host, std::uint16_t port, deadline d, int& error) {
   const socket_address a = make_address(host, port);
   socket_fd fd(::socket(a.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  error = 0;
+  if (!fd) {
+    error = errno;
+    return fd;
+  }
   const int one = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  const std::string where = host + ":" + std::to_string(port);
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&a.storage), a.length) != 0) {
-    if (errno != EINPROGRESS) throw std::runtime_error("connect " + where + ": " + std::strerror(errno));
-    if (!wait_for(fd.get(), POLLOUT, d)) throw std::runtime_error("connect " + where + ": timed out");
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) throw std::runtime_error("connect " + where + ": " + std::strerror(err));
+    if (errno != EINPROGRESS) {
+      error = errno;
+    } else if (!wait_for(fd.get(), POLLOUT, d)) {
+      error = ETIMEDOUT;
+    } else {
+      socklen_t len = sizeof error;
+      ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len);
+    }
   }
+  if (error != 0) fd.reset();
   return fd;
+}
+
+socket_fd connect_tcp(const std::string& host, std::uint16_t port, deadline d) {
+  int error = 0;
+  socket_fd fd = try_connect_tcp(host, port, d, error);
+  if (fd) return fd;
+  const std::string where = host + ":" + std::to_string(port);
+  if (error == ETIMEDOUT) throw std::runtime_error("connect " + where + ": timed out");
+  throw std::runtime_error("connect " + where + ": " + std::strerror(error));
 }
 
 bool send_all(int fd, std::span<const std::uint8_t> bytes, deadline d) {

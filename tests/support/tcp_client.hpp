@@ -19,6 +19,11 @@ namespace kmr::test {
 // refusal, error or timeout: in these tests the tunnel's listener is always expected.
 socket_fd connect_tcp(const std::string& host, std::uint16_t port, deadline d);
 
+// The same without throwing, for tests that count outcomes: an empty socket_fd on
+// failure, with `error` set to the errno (ECONNREFUSED, ECONNRESET...; ETIMEDOUT when the
+// deadline passes).
+socket_fd try_connect_tcp(const std::string& host, std::uint16_t port, deadline d, int& error);
+
 // Sends every byte; false on error (reset, broken pipe) or when the deadline passes.
 bool send_all(int fd, std::span<const std::uint8_t> bytes, deadline d);
 
