@@ -78,12 +78,15 @@ void control::on_signal(int sig) {
 }
 
 void control::reload(std::string_view trigger) {
+  // Around every reload, even one with nothing to do: under Type=notify-reload, systemd
+  // waits for RELOADING=1 and then READY=1 after each SIGHUP it sends.
+  notifier_.reloading();
   const auto current = runtimes_.current();
   if (!has_reloadable_tls(current->config)) {
     log::info("reload: no TLS material to reload");
+    notifier_.ready();
     return;
   }
-  notifier_.reloading();
   log::debug("reload ({}): reading the TLS files", trigger);
   auto next = make_runtime(current->config, current.get());
   if (!next) {
