@@ -42,8 +42,7 @@ constexpr bool texts_present() {
 constexpr bool layers_are_flags() {
   for (const auto& o : option_table) {
     if (o.layer.empty()) continue;
-    // By search, not find_option: GCC 12 under -fsanitize=undefined cannot compare the
-    // pointer it returns with nullptr in a constant expression.
+    // By search, not find_option (see has_option).
     bool found = false;
     for (const auto& flag : option_table)
       found = found || (flag.name == o.layer && flag.kind == option_kind::flag && flag.group == o.group);
