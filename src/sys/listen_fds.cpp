@@ -45,8 +45,9 @@ expected<std::vector<std::string>, std::string> split_names(std::string_view nam
     start = colon + 1;
   }
   if (out.size() != count) {
-    return fail("LISTEN_FDNAMES", std::to_string(out.size()) + " names for " + std::to_string(count) +
-                                      " descriptors in LISTEN_FDS");
+    const char* noun = out.size() == 1 ? " name for " : " names for ";
+    return fail("LISTEN_FDNAMES",
+                std::to_string(out.size()) + noun + std::to_string(count) + " descriptors in LISTEN_FDS");
   }
   return out;
 }
@@ -104,7 +105,8 @@ expected<std::vector<passed_fd>, std::string> parse_listen_env(
   if (*count == 0) return result{};
   const auto n = static_cast<std::size_t>(*count);
   std::vector<std::string> names(n);
-  if (listen_fdnames) {
+  // An empty LISTEN_FDNAMES means no names, as in sd_listen_fds_with_names(3).
+  if (listen_fdnames && !listen_fdnames->empty()) {
     auto split = split_names(*listen_fdnames, n);
     if (!split) return unexpected(std::move(split).error());
     names = std::move(*split);

@@ -37,7 +37,7 @@ struct inherited_socket {
 // (nullopt = unset) and our pid -> the fds 3 .. 3+N-1 with their names. Empty, not an
 // error, when LISTEN_FDS or LISTEN_PID is unset, LISTEN_PID is another process's, or
 // LISTEN_FDS is 0. An error naming the variable when a number is malformed, LISTEN_FDS
-// exceeds max_listen_fds, or LISTEN_FDNAMES has not exactly LISTEN_FDS names.
+// exceeds max_listen_fds, or a non-empty LISTEN_FDNAMES has not exactly LISTEN_FDS names.
 expected<std::vector<passed_fd>, std::string> parse_listen_env(
     std::optional<std::string_view> listen_pid, std::optional<std::string_view> listen_fds,
     std::optional<std::string_view> listen_fdnames, pid_t self);

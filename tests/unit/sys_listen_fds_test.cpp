@@ -205,7 +205,15 @@ TEST(ListenEnv, ListsFdsFromThree_WithNames) {
   ASSERT_EQ(unnamed->size(), 2u);
   EXPECT_EQ((*unnamed)[1].fd, 4);
   EXPECT_EQ((*unnamed)[1].name, "");
-  EXPECT_EQ(count_of("4242", "1", ""), 1u);  // one empty name
+  // Empty means unnamed, as in sd_listen_fds_with_names(3), whatever the count.
+  const auto empty = parse_listen_env("4242", "2", "", self);
+  ASSERT_TRUE(empty) << empty.error();
+  ASSERT_EQ(empty->size(), 2u);
+  EXPECT_EQ((*empty)[0].name, "");
+  EXPECT_EQ((*empty)[1].name, "");
+  // ":" is two names, both empty: not a mismatch for two fds, one for three.
+  EXPECT_EQ(count_of("4242", "2", ":"), 2u);
+  EXPECT_EQ(error_of("4242", "3", ":"), "LISTEN_FDNAMES: 2 names for 3 descriptors in LISTEN_FDS");
 }
 
 TEST(ListenEnv, AcceptsTheLimit_AndRejectsMore) {
@@ -236,9 +244,8 @@ TEST(ListenEnv, RejectsMalformedPid) {
 }
 
 TEST(ListenEnv, RejectsNameCountMismatch) {
-  EXPECT_EQ(error_of("4242", "2", "web"), "LISTEN_FDNAMES: 1 names for 2 descriptors in LISTEN_FDS");
+  EXPECT_EQ(error_of("4242", "2", "web"), "LISTEN_FDNAMES: 1 name for 2 descriptors in LISTEN_FDS");
   EXPECT_EQ(error_of("4242", "2", "a:b:c"), "LISTEN_FDNAMES: 3 names for 2 descriptors in LISTEN_FDS");
-  EXPECT_EQ(error_of("4242", "2", ""), "LISTEN_FDNAMES: 1 names for 2 descriptors in LISTEN_FDS");
 }
 
 TEST(ListenEnv, QuotesHostileValues_OnOneShortLine) {
