@@ -17,6 +17,9 @@ using std::chrono::milliseconds;
 constexpr milliseconds drain_poll{50};
 // reload=watch: a renewal replaces several files within moments; one reload for them all.
 constexpr milliseconds watch_debounce{500};
+// Reloads closer together than this are merged (see request_reload): each one reads every
+// TLS file and, on the client, the whole system trust store.
+constexpr milliseconds reload_gap{200};
 
 bool has_reloadable_tls(const opt::tunnel_config& c) {
   if (!c.tls) return false;
@@ -35,7 +38,7 @@ std::string format_duration(milliseconds d) {
 control::control(asio::io_context& io, runtime_slot& runtimes, std::list<worker>& workers,
                  sys::service_notifier& notifier)
     : io_(io), runtimes_(runtimes), workers_(workers), notifier_(notifier), signals_(io, SIGINT, SIGTERM, SIGHUP),
-      drain_timer_(io), watchdog_timer_(io) {
+      drain_timer_(io), watchdog_timer_(io), reload_gap_timer_(io) {
   wait_for_signal();
 }
 
@@ -58,7 +61,7 @@ void control::wait_for_signal() {
 void control::on_signal(int sig) {
   if (sig == SIGHUP) {
     log::debug("SIGHUP: reloading");
-    reload("SIGHUP");
+    request_reload("SIGHUP");
     return;
   }
   const auto drain = runtimes_.current()->config.drain;
@@ -75,6 +78,23 @@ void control::on_signal(int sig) {
     return;
   }
   begin_drain();
+}
+
+void control::request_reload(std::string_view trigger) {
+  if (in_reload_gap_) {
+    reload_again_ = true;
+    return;
+  }
+  reload(trigger);
+  in_reload_gap_ = true;
+  reload_gap_timer_.expires_after(reload_gap);
+  reload_gap_timer_.async_wait([this](const error_code& ec) {
+    if (ec) return;
+    in_reload_gap_ = false;
+    if (!reload_again_) return;
+    reload_again_ = false;
+    request_reload("requests merged");
+  });
 }
 
 void control::reload(std::string_view trigger) {
@@ -147,7 +167,7 @@ void control::watch_files() {
     log::warn("reload=watch: no TLS files to watch (the tls layer needs cert= and key=, or ca= on the client)");
     return;
   }
-  auto watch = sys::file_watch::start(io_, current->tls_files, watch_debounce, [this] { reload("files changed"); });
+  auto watch = sys::file_watch::start(io_, current->tls_files, watch_debounce, [this] { request_reload("files changed"); });
   if (!watch) {
     log::warn("reload=watch: {}; SIGHUP still reloads", watch.error());
     return;

@@ -26,10 +26,14 @@ class control {
   void start();
 
   // Re-reads the TLS files into a new snapshot for the next accepts; on any error the
-  // snapshot in force stays, and one line says why. Never ends the process.
-  void reload(std::string_view trigger);
+  // snapshot in force stays, and one line says why. Never ends the process. At once,
+  // unless a reload ran less than reload_gap ago: then once more when the gap is over,
+  // however many requests came meanwhile (a storm of SIGHUPs is a few reloads, and the
+  // last request is always followed by a reload that reads the files as they are then).
+  void request_reload(std::string_view trigger);
 
  private:
+  void reload(std::string_view trigger);
   void wait_for_signal();
   void on_signal(int sig);
   void begin_drain();
@@ -47,6 +51,9 @@ class control {
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer watchdog_timer_;
+  asio::steady_timer reload_gap_timer_;
+  bool in_reload_gap_ = false;
+  bool reload_again_ = false;
   std::unique_ptr<sys::file_watch> file_watch_;
 
   bool draining_ = false;
