@@ -4,6 +4,7 @@
 // checked end to end without sockets.
 #include "tls/context.hpp"  // first: the header must compile on its own
 
+#include "support/ssl_memory_pair.hpp"
 #include "support/test_pki.hpp"
 
 #include <gtest/gtest.h>
@@ -55,13 +56,7 @@ class memory_link {
     client_.reset(SSL_new(client_ctx_.get()));
     server_.reset(SSL_new(server));
     EXPECT_TRUE(kmr::tls::prepare_client_ssl(client_.get(), c));
-    BIO* client_end = nullptr;
-    BIO* server_end = nullptr;
-    EXPECT_EQ(BIO_new_bio_pair(&client_end, 0, &server_end, 0), 1);
-    SSL_set_bio(client_.get(), client_end, client_end);
-    SSL_set_bio(server_.get(), server_end, server_end);
-    SSL_set_connect_state(client_.get());
-    SSL_set_accept_state(server_.get());
+    EXPECT_TRUE(kmr::test::join_in_memory(client_.get(), server_.get()));
   }
 
   SSL* client() const { return client_.get(); }

@@ -4,6 +4,7 @@
 // SSL_session_reused says whether it resumed.
 #include "tls/ticket_keys.hpp"  // first: the header must compile on its own
 
+#include "support/ssl_memory_pair.hpp"
 #include "support/test_pki.hpp"
 #include "tls/context.hpp"
 
@@ -74,13 +75,7 @@ class memory_link {
       const session_owner session(d2i_SSL_SESSION(nullptr, &p, static_cast<long>(ticket.size())));
       EXPECT_EQ(SSL_set_session(client_.get(), session.get()), 1);
     }
-    BIO* client_end = nullptr;
-    BIO* server_end = nullptr;
-    EXPECT_EQ(BIO_new_bio_pair(&client_end, 0, &server_end, 0), 1);
-    SSL_set_bio(client_.get(), client_end, client_end);
-    SSL_set_bio(server_.get(), server_end, server_end);
-    SSL_set_connect_state(client_.get());
-    SSL_set_accept_state(server_.get());
+    EXPECT_TRUE(kmr::test::join_in_memory(client_.get(), server_.get()));
   }
 
   SSL* client() const { return client_.get(); }
