@@ -75,6 +75,9 @@ std::string help_text(side role) {
   text += options_help();
   text +=
       "\n"
+      "Signals: SIGTERM and SIGINT stop (after the drain, with drain=; a second one at once);\n"
+      "SIGHUP reloads the TLS files without cutting a connection (docs/operations.md).\n"
+      "\n"
       "As a shadowsocks SIP003 plugin, the addresses and options come from SS_LOCAL_HOST,\n"
       "SS_LOCAL_PORT, SS_REMOTE_HOST, SS_REMOTE_PORT and SS_PLUGIN_OPTIONS.\n"
       "See docs/options.md for the full reference.\n";

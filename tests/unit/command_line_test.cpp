@@ -99,7 +99,8 @@ TEST(CommandLine, HelpKeepsItsFrame) {
   for (const char* part : {"Accepts TCP connections on <local_addr>", "Layers (the same on both ends; any order):\n",
                            "Behaviour:\n", "UDP over TCP (both sides; combines with ws and tls):\n", "Operations:\n",
                            "  DUR is seconds (10, 1.5) or with a unit: 500ms, 10s, 2m, 1h.\n", "SS_PLUGIN_OPTIONS",
-                           "See docs/options.md for the full reference.\n"})
+                           "See docs/options.md for the full reference.\n",
+                           "SIGHUP reloads the TLS files"})
     EXPECT_NE(help.find(part), std::string::npos) << part;
   EXPECT_LT(help.find("Layers ("), help.find("Behaviour:"));
   EXPECT_LT(help.find("Behaviour:"), help.find("UDP over TCP ("));
