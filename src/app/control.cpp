@@ -28,6 +28,9 @@ bool has_reloadable_tls(const opt::tunnel_config& c) {
   return c.role == opt::side::client || (!c.tls->cert_file.empty() && !c.tls->key_file.empty());
 }
 
+// "1 connection", "0 connections": the counts are read by people first.
+std::string connections(std::uint64_t n) { return fmt::format("{} connection{}", n, n == 1 ? "" : "s"); }
+
 std::string format_duration(milliseconds d) {
   if (d.count() % 1000 == 0) return fmt::format("{}s", d.count() / 1000);
   return fmt::format("{}ms", d.count());
@@ -66,7 +69,7 @@ void control::on_signal(int sig) {
   }
   const auto drain = runtimes_.current()->config.drain;
   if (draining_) {
-    log::info("second signal: cutting {} connections", open_connections());
+    log::info("second signal: cutting {}", connections(open_connections()));
     finish("second signal");
     return;
   }
@@ -132,7 +135,7 @@ void control::begin_drain() {
 void control::drain_started() {
   if (++workers_swept_ < workers_.size() || io_.stopped()) return;
   open_at_drain_ = open_connections();
-  log::info("draining: {} connections open, for up to {}", open_at_drain_,
+  log::info("draining: {} open, for up to {}", connections(open_at_drain_),
             format_duration(runtimes_.current()->config.drain));
   check_drain();
 }

@@ -48,7 +48,7 @@ TEST(Drain, LiveConnectionFinishes_NewOnesRefused) {
     const auto draining = p.wait_for_line_containing("draining: ", after(5s));
     ASSERT_TRUE(draining) << p.diagnostics();
     // "1 connection" or "1 connections": either grammar.
-    EXPECT_TRUE(info_message(*draining).starts_with("draining: 1 connection")) << *draining;
+    EXPECT_TRUE(info_message(*draining).starts_with("draining: 1 connection open, for up to ")) << *draining;
     EXPECT_TRUE(draining->ends_with(" open, for up to 30s")) << *draining;
     // The listener is closed, on every worker: new connections are refused, not queued.
     for (int i = 0; i < 5; ++i) {
