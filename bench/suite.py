@@ -414,6 +414,10 @@ class V2ray(Setup):
             "SS_REMOTE_HOST": "127.0.0.1", "SS_REMOTE_PORT": str(server_port), "SS_PLUGIN_OPTIONS": opts})
 
 
+# Port 0: each end picks a free port for its Prometheus endpoint.
+METRICS = "metrics=127.0.0.1:0"
+
+
 def make_setups(env):
     pki = env.pki
     ws = f"ws;host={WS_HOST};path={WS_PATH}"
@@ -436,6 +440,10 @@ def make_setups(env):
         Kaminari(env, "kaminari-wss-0rtt", "kaminari wss 0rtt", "wss", f"{ws};{tls_s}", f"{ws};{tls_c};0rtt",
                  only={"ttfb"}),
         V2ray(env, True),
+        # The same pairs with metrics= on both ends (docs/benchmarks.md: the cost of counting).
+        Kaminari(env, "kaminari-plain-metrics", "kaminari plain metrics=", "plain", METRICS, METRICS),
+        Kaminari(env, "kaminari-wss-metrics", "kaminari wss metrics=", "wss", f"{ws};{tls_s};{METRICS}",
+                 f"{ws};{tls_c};{METRICS}"),
     ]
 
 

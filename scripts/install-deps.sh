@@ -10,7 +10,7 @@ build_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libssl-dev lib
 test_packages=(libgtest-dev googletest clang libclang-rt-14-dev
                shadowsocks-libev curl python3 procps iproute2
                shadowsocks-v2ray-plugin nginx socat stunnel4
-               dnsmasq bind9-dnsutils systemd strace)
+               dnsmasq bind9-dnsutils systemd strace prometheus)
 # bench/run.sh: the peers it measures, the load generator, the plots, Google Benchmark
 # and perf for a profile.
 bench_packages=(haproxy socat stunnel4 shadowsocks-v2ray-plugin iperf3 gnuplot-nox

@@ -10,18 +10,22 @@ namespace kmr::app {
 namespace client_detail {
 
 void report_setup_failure(connection& c, const char* layer, const std::string& why) {
+  c.end(std::string_view(layer) == "TLS" ? metrics::end_reason::tls_handshake_failed
+                                         : metrics::end_reason::ws_handshake_failed);
   if (const auto suppressed = c.worker.handshake_failure_reports.allow())
     log::warn("#{} {}: {} handshake with {} failed: {}{}", c.id, c.peer, layer, c.config().remote.to_string(), why,
               suppressed_note(*suppressed));
 }
 
 awaitable<std::optional<tls::stream>> secure(tcp::socket socket, const tls_layer& tls, connection& c) {
+  const auto started = std::chrono::steady_clock::now();
   auto [ec, stream] =
       co_await tls::stream::connect(std::move(socket), tls.ssl_ctx.get(), tls.client, &c.worker.tickets);
   if (ec) {
     report_setup_failure(c, "TLS", stream && !stream->failure().empty() ? stream->failure() : ec.message());
     co_return std::nullopt;
   }
+  stream->count_handshake(c.worker.metrics.tls, started);
   co_return std::move(stream);
 }
 
@@ -57,7 +61,7 @@ awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, connection& c) {
       co_return;
     }
   }
-  log_relay_end(c, co_await net::relay(app, tunnel, c.config().limits));
+  finish_relay(c, co_await net::relay(app, tunnel, c.config().limits, c.traffic));
 }
 
 }  // namespace

@@ -22,8 +22,12 @@ void report_setup_failure(connection& c, const char* layer, const std::string& w
 // The WebSocket upgrade over `next` (plain TCP or TLS); nullopt after logging a failure.
 template <class Next>
 awaitable<std::optional<ws::stream<Next>>> upgrade(Next next, const opt::ws_config& ws, connection& c) {
+  const auto started = std::chrono::steady_clock::now();
   auto up = co_await ws::connect_upgrade(std::move(next), ws);
-  if (!up.upgraded) report_setup_failure(c, "WebSocket", up.ec.message() + ": " + up.detail);
+  if (!up.upgraded)
+    report_setup_failure(c, "WebSocket", up.ec.message() + ": " + up.detail);
+  else
+    c.worker.metrics.ws_handshake.observe(std::chrono::steady_clock::now() - started);
   co_return std::move(up.upgraded);
 }
 
@@ -53,6 +57,7 @@ awaitable<bool> use_plain(tcp::socket tunnel, Use use) {
 template <class Stream, class Use>
 awaitable<bool> set_up_then_use(awaitable<std::optional<Stream>> set_up, connection& c, int fd, Use use) {
   auto r = co_await within_handshake_deadline(std::move(set_up), c, fd);
+  if (r.expired) c.end(metrics::end_reason::handshake_timeout);
   if (r.expired || !r.value) co_return false;
   co_await use(*r.value);
   co_return true;

@@ -113,10 +113,12 @@ void control::reload(std::string_view trigger) {
   log::debug("reload ({}): reading the TLS files", trigger);
   auto next = make_runtime(current->config, current.get());
   if (!next) {
+    ++reloads_.failed;
     log::error("reload failed: option '{}': {}; keeping the TLS material in force", next.error().key,
                next.error().message);
   } else {
     runtimes_.publish(*next);
+    ++reloads_.succeeded;
     log::info("reloaded TLS material: {}", (*next)->tls_description);
     if (!(*next)->expiry_warning.empty()) log::warn("{}", (*next)->expiry_warning);
   }

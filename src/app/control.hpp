@@ -32,6 +32,14 @@ class control {
   // last request is always followed by a reload that reads the files as they are then).
   void request_reload(std::string_view trigger);
 
+  // For the metrics scrape, which runs on this thread too.
+  struct reload_counts {
+    std::uint64_t succeeded = 0;
+    std::uint64_t failed = 0;
+  };
+  const reload_counts& reloads() const noexcept { return reloads_; }
+  bool draining() const noexcept { return draining_; }
+
  private:
   void reload(std::string_view trigger);
   void wait_for_signal();
@@ -56,6 +64,7 @@ class control {
   bool reload_again_ = false;
   std::unique_ptr<sys::file_watch> file_watch_;
 
+  reload_counts reloads_;
   bool draining_ = false;
   std::size_t workers_swept_ = 0;
   std::uint64_t open_at_drain_ = 0;

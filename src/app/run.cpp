@@ -54,6 +54,7 @@ int run_program(opt::side role, int argc, char** argv) {
   auto config = load_config(role, std::get<opt::run_tunnel>(*request));
   if (!config) return config.error();
   log::set_level(config->log_level);
+  log::set_format(config->log_format);
 
   auto first = make_runtime(*config);
   if (!first) {

@@ -45,10 +45,12 @@ void describe_material(runtime& r, const tls_layer& layer) {
     if (!t.ca_file.empty()) r.tls_files = {t.ca_file};
     return;
   }
+  const auto summary = tls::summarize_context(layer.ssl_ctx.get());
+  if (summary) r.certificate_expiry = summary->not_after;
   if (!has_certificate_files(t)) return;  // servername=: made at start-up, nothing to re-read
   r.tls_files = {t.cert_file, t.key_file};
   if (!t.ocsp_file.empty()) r.tls_files.push_back(t.ocsp_file);
-  if (const auto summary = tls::summarize_context(layer.ssl_ctx.get())) {
+  if (summary) {
     const auto now = std::chrono::system_clock::now();
     r.tls_description = "certificate: " + tls::describe(*summary, now);
     r.expiry_warning = tls::expiry_warning(*summary, t.cert_file, now);
@@ -83,6 +85,16 @@ const tls_layer* tls_of(const runtime& r) noexcept {
   if (const auto* s = std::get_if<tls_stack>(&r.stack)) return &s->tls;
   if (const auto* s = std::get_if<wss_stack>(&r.stack)) return &s->tls;
   return nullptr;
+}
+
+std::string_view transport_name(const runtime& r) noexcept {
+  struct namer {
+    std::string_view operator()(const plain_stack&) const { return "tcp"; }
+    std::string_view operator()(const ws_stack&) const { return "ws"; }
+    std::string_view operator()(const tls_stack&) const { return "tls"; }
+    std::string_view operator()(const wss_stack&) const { return "wss"; }
+  };
+  return std::visit(namer{}, r.stack);
 }
 
 }  // namespace kmr::app

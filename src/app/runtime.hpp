@@ -8,8 +8,11 @@
 #include "opt/config.hpp"
 #include "tls/context.hpp"
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -54,6 +57,8 @@ struct runtime {
   std::string expiry_warning;
   // The files a reload re-reads (cert=, key=, ocsp= or ca=), for reload=watch.
   std::vector<std::string> tls_files;
+  // Server: when the certificate in force expires (a metric, a timestamp gauge).
+  std::optional<std::chrono::system_clock::time_point> certificate_expiry;
 };
 using runtime_ptr = std::shared_ptr<const runtime>;
 
@@ -66,5 +71,8 @@ expected<runtime_ptr, tls::context_error> make_runtime(const opt::tunnel_config&
 
 // The tls layer of a snapshot, or null without one.
 const tls_layer* tls_of(const runtime& r) noexcept;
+
+// The layer stack's name in metrics and connection log lines: tcp, ws, tls or wss.
+std::string_view transport_name(const runtime& r) noexcept;
 
 }  // namespace kmr::app

@@ -7,16 +7,20 @@ namespace kmr::app {
 
 namespace server_detail {
 
-void report_refusal(const connection& c, const char* layer, const std::string& why) {
+void report_refusal(connection& c, const char* layer, const std::string& why) {
+  c.end(std::string_view(layer) == "TLS" ? metrics::end_reason::tls_handshake_failed
+                                         : metrics::end_reason::ws_handshake_failed);
   log::debug("#{} {}: {} handshake failed: {}", c.id, c.peer, layer, why);
 }
 
 awaitable<std::optional<tls::stream>> secure(tcp::socket socket, const tls_layer& tls, connection& c) {
+  const auto started = std::chrono::steady_clock::now();
   auto [ec, stream] = co_await tls::stream::accept(std::move(socket), tls.ssl_ctx.get(), tls.session_ctx.get());
   if (ec) {
     report_refusal(c, "TLS", stream && !stream->failure().empty() ? stream->failure() : ec.message());
     co_return std::nullopt;
   }
+  stream->count_handshake(c.worker.metrics.tls, started);
   if (stream->resumed()) log::debug("#{} {}: TLS session resumed", c.id, c.peer);
   if (stream->early_data_accepted()) log::debug("#{} {}: TLS early data accepted", c.id, c.peer);
   co_return std::move(stream);
@@ -41,7 +45,7 @@ awaitable<void> forward_to_remote(Tunnel& tunnel, connection& c) {
     co_return;
   }
   net::tcp_stream remote(std::move(outbound));
-  log_relay_end(c, co_await net::relay(tunnel, remote, c.config().limits));
+  finish_relay(c, co_await net::relay(tunnel, remote, c.config().limits, c.traffic));
 }
 
 }  // namespace

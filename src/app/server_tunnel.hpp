@@ -20,7 +20,8 @@ namespace kmr::app {
 namespace server_detail {
 
 // Probers and scanners fail here all day: debug, not warn.
-void report_refusal(const connection& c, const char* layer, const std::string& why);
+// Counts the connection as ended by a failed handshake of `layer` ("TLS", "WebSocket").
+void report_refusal(connection& c, const char* layer, const std::string& why);
 
 // What the WebSocket layer made of the connection.
 template <class Next>
@@ -32,8 +33,10 @@ struct ws_outcome {
 
 template <class Next>
 awaitable<ws_outcome<Next>> upgrade(Next next, const opt::ws_config& ws, connection& c) {
+  const auto started = std::chrono::steady_clock::now();
   auto r = co_await ws::accept_upgrade(std::move(next), ws);
   if (!r.upgraded && !r.refused) report_refusal(c, "WebSocket", r.ec.message() + ": " + r.detail);
+  if (r.upgraded) c.worker.metrics.ws_handshake.observe(std::chrono::steady_clock::now() - started);
   if (r.refused) log::debug("#{} {}: not an upgrade for us ({}); to the fallback", c.id, c.peer, r.detail);
   co_return ws_outcome<Next>{std::move(r.upgraded), std::move(r.refused), std::move(r.already_read)};
 }
@@ -58,12 +61,15 @@ constexpr const char* layer_name(const wss_stack&) { return "TLS/WebSocket"; }
 template <class Refused>
 awaitable<void> forward_to_fallback(Refused& refused, std::string already_read, const opt::host_port& fallback,
                                     connection& c) {
+  c.worker.metrics.fallbacks.add();
+  c.end(metrics::end_reason::fallback);  // unless connecting to it fails
   auto [ec, outbound] = co_await connect_logged(c, fallback);
   if (ec) co_return;
   net::tcp_stream site(std::move(outbound));
   if (co_await site.write({std::as_writable_bytes(std::span(already_read.data(), already_read.size())), 0}))
     co_return;
-  log_relay_end(c, co_await net::relay(refused, site, c.config().limits));
+  finish_relay(c, co_await net::relay(refused, site, c.config().limits, c.traffic));
+  c.end(metrics::end_reason::fallback);  // however the relay ended, it was a hand-off
 }
 
 template <class T>
@@ -85,6 +91,7 @@ awaitable<void> serve_stack(const Stack& stack, tcp::socket inbound, connection&
   auto r = co_await within_handshake_deadline(handshake(stack, std::move(inbound), c), c, fd);
   if (r.expired) {
     report_refusal(c, layer_name(stack), "timed out");
+    c.end(metrics::end_reason::handshake_timeout);
     co_return;
   }
   if constexpr (is_ws_outcome<decltype(r.value)>) {

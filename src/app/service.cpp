@@ -4,6 +4,9 @@
 #include "app/banner.hpp"
 #include "app/control.hpp"
 #include "app/listeners.hpp"
+#include "app/metrics_service.hpp"
+#include "core/log.hpp"
+#include "net/socket_options.hpp"
 #include "app/run.hpp"
 
 #include <list>
@@ -25,14 +28,25 @@ int serve(runtime_ptr first, const std::vector<sys::inherited_socket>& inherited
   for (unsigned i = 0; i < config.threads; ++i) workers.emplace_back(runtimes, i, config.threads);
   for (auto& w : workers) w.state().udp_flows = &udp_flows;
   if (!open_listeners(workers, config, inherited)) return exit_runtime_error;
+  // Before the banner: a metrics= that cannot listen ends the process before it announces
+  // anything. It serves once io runs.
+  metrics_report report(workers, runtimes, ctl, udp_flows);
+  std::unique_ptr<metrics::http_endpoint> metrics_endpoint;
+  if (config.metrics) {
+    metrics_endpoint = start_metrics_endpoint(io, *config.metrics, report, ctl);
+    if (!metrics_endpoint) return exit_runtime_error;
+  }
   const auto bound = workers.front().bound_address();
   print_banner(*first, bound);
+  if (metrics_endpoint)
+    log::info("metrics: http://{}/metrics", net::to_string(metrics_endpoint->local_endpoint()));
 
   for (auto& w : workers) w.start();
   ctl.start();
   notifier.ready("listening on " + bound);
   io.run();  // until a signal (and the drain, with drain=) ends it
 
+  if (metrics_endpoint) metrics_endpoint->stop();
   for (auto& w : workers) w.stop();
   return exit_ok;
 }

@@ -3,6 +3,7 @@
 
 #include "app/session_steps.hpp"
 #include "core/report_exception.hpp"
+#include "app/connection_log.hpp"
 #include "net/connect.hpp"
 
 #include <fmt/core.h>
@@ -15,6 +16,7 @@ awaitable<std::tuple<error_code, tcp::socket>> connect_logged(connection& c, con
   const auto& limits = c.config().limits;
   if (!ec) std::tie(ec, sock) = co_await net::connect_first(addresses, limits.connect_timeout);
   if (ec) {
+    c.end(ec == asio::error::timed_out ? metrics::end_reason::connect_timeout : metrics::end_reason::connect_failed);
     if (const auto suppressed = c.worker.connect_failure_reports.allow())
       log::warn("#{} {}: cannot connect to {}: {}{}", c.id, c.peer, where.to_string(), ec.message(),
                 suppressed_note(*suppressed));
@@ -23,6 +25,34 @@ awaitable<std::tuple<error_code, tcp::socket>> connect_logged(connection& c, con
   net::tune_connection(sock, limits.keepalive);
   if (log::enabled(log::level::debug)) log::debug("#{} {}: connected to {}", c.id, c.peer, peer_name(sock));
   co_return std::tuple{ec, std::move(sock)};
+}
+
+metrics::end_reason reason_of(net::relay_end end) noexcept {
+  switch (end) {
+    case net::relay_end::completed: return metrics::end_reason::completed;
+    case net::relay_end::failed: return metrics::end_reason::reset;
+    case net::relay_end::idle_timeout: return metrics::end_reason::idle_timeout;
+    case net::relay_end::half_close_timeout: return metrics::end_reason::half_close_timeout;
+  }
+  return metrics::end_reason::reset;
+}
+
+connection::connection(runtime_ptr snapshot, worker_state& w, std::uint64_t connection_id, peer_name from)
+    : runtime(std::move(snapshot)), worker(w), id(connection_id), peer(from) {
+  traffic.totals = {&w.metrics.bytes[0], &w.metrics.bytes[1]};
+  w.metrics.accepted.add();
+}
+
+connection::connection(connection&& other) noexcept
+    : runtime(std::move(other.runtime)), worker(other.worker), id(other.id), peer(other.peer),
+      started(other.started), traffic(other.traffic), ending(other.ending) {
+  other.owns_record_ = false;
+}
+
+connection::~connection() {
+  if (!owns_record_) return;
+  worker.metrics.ended_by(ending).add();
+  if (runtime && runtime->config.log_connections) log_connection_end(*this);
 }
 
 void start_session(tcp::socket inbound, worker_state& worker) {

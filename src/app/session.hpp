@@ -9,17 +9,21 @@
 #include "app/runtime_slot.hpp"
 #include "core/asio.hpp"
 #include "core/rate_limit.hpp"
+#include "metrics/tunnel_metrics.hpp"
+#include "net/relay_watch.hpp"
 #include "net/resolver.hpp"
 #include "tls/session_store.hpp"
 #include "uot/flow_budget.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 namespace kmr::app {
 
 // Per worker thread: what its connections share. Nothing here crosses threads but the
-// snapshot slot (read at each accept) and the counters (read by the control thread).
+// snapshot slot (read at each accept) and the counters (read by the control thread: the
+// drain and the metrics scrape).
 struct worker_state {
   worker_state(asio::any_io_executor ex, const runtime_slot& slot, unsigned worker_index, unsigned worker_count)
       : runtimes(slot), resolver(std::move(ex)), next_id(worker_index), id_stride(worker_count) {}
@@ -35,6 +39,7 @@ struct worker_state {
   // Connections (or UDP flows) open now. Written by this worker once per connection,
   // never per byte; the control thread reads it to drain.
   std::atomic<std::uint64_t> open{0};
+  metrics::worker_metrics metrics;  // written by this worker only (metrics/counter.hpp)
 
   std::uint64_t take_id() noexcept {
     const auto id = next_id;
@@ -44,14 +49,30 @@ struct worker_state {
 };
 
 // What every step of one connection needs. Lives in the session's coroutine frame; the
-// snapshot is held for the connection's whole life, so a reload never changes it.
+// snapshot is held for the connection's whole life, so a reload never changes it. When
+// it is destroyed, the connection is over: it is counted by how it ended (`ending`, set
+// by the step that ended it), and with log-connections one line says so.
 struct connection {
+  connection(runtime_ptr snapshot, worker_state& w, std::uint64_t connection_id, peer_name from);
+  connection(connection&& other) noexcept;  // the moved-from one counts nothing
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  connection& operator=(connection&&) = delete;
+  ~connection();
+
   runtime_ptr runtime;
   worker_state& worker;
   std::uint64_t id;
   peer_name peer;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  net::traffic traffic;  // the relay's bytes (0: upstream), also added to the worker's totals
+  metrics::end_reason ending = metrics::end_reason::aborted;  // until a step says otherwise
 
   const opt::tunnel_config& config() const noexcept { return runtime->config; }
+  void end(metrics::end_reason why) noexcept { ending = why; }
+
+ private:
+  bool owns_record_ = true;
 };
 
 // Starts the session's coroutine on the socket's executor, with the current snapshot. It

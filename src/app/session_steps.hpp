@@ -32,10 +32,14 @@ awaitable<deadline_result<T>> within_handshake_deadline(awaitable<T> step, const
   return with_deadline(std::move(step), c.config().handshake_timeout, [fd] { ::shutdown(fd, SHUT_RDWR); });
 }
 
-// Logs how a session's relay ended. Callers await net::relay themselves: a coroutine
+// How a relay's end counts in kaminari_connections_ended_total.
+metrics::end_reason reason_of(net::relay_end end) noexcept;
+
+// Records how a session's relay ended. Callers await net::relay themselves: a coroutine
 // wrapping relay and this line cost a frame per connection and side (160 bytes held for
 // the connection's life, heaptrack).
-inline void log_relay_end(const connection& c, net::relay_end end) {
+inline void finish_relay(connection& c, net::relay_end end) {
+  c.end(reason_of(end));
   log::debug("#{} {}: {}", c.id, c.peer, net::describe(end));
 }
 

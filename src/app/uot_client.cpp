@@ -17,7 +17,8 @@ namespace kmr::app {
 struct client_flow {
   client_flow(const asio::any_io_executor& ex, const udp::endpoint& from, connection conn, uot::flow_slot taken)
       : source(from), c(std::move(conn)), control(ex, c.config().uot->udp_timeout),
-        queue(net::relay_headroom, uot::queue_limits{}), slot(std::move(taken)) {}
+        queue(net::relay_headroom, uot::queue_limits{}), counts(c.worker.metrics, metrics::direction::upstream),
+        slot(std::move(taken)) {}
 
   udp::endpoint source;
   connection c;  // the snapshot the flow runs with, its id, and the source as peer
@@ -66,7 +67,10 @@ awaitable<void> queue_to_tunnel(Tunnel& tunnel, client_flow& f) {
     f.control.writing(true);
     const auto ec = co_await tunnel.write({batch->records(), batch->headroom()});
     f.control.writing(false);
-    (ec ? f.counts.dropped : f.counts.into_tunnel) += batch->datagrams();
+    if (ec)
+      f.counts.drop(metrics::udp_drop::tunnel_failed, batch->datagrams());
+    else
+      f.counts.into_tunnel(batch->datagrams());
     f.queue.done(*batch);
     if (ec) f.control.end(flow_end::tunnel_failed);
   }
@@ -128,6 +132,7 @@ awaitable<void> uot_client::run() {
       const std::size_t n = socket_.receive_from(asio::buffer(scratch.data(), scratch.size()), from, 0, ec);
       if (ec) break;
       if (n > uot::max_datagram_size) {  // only IPv6 can carry it, and no record can
+        worker_.metrics.dropped(metrics::udp_drop::oversize).add();
         if (const auto suppressed = drop_reports_.allow())
           log::warn("{}: a datagram over {} bytes cannot be carried; dropped{}", net::to_string(from),
                     uot::max_datagram_size, suppressed_note(*suppressed));
@@ -158,15 +163,15 @@ void uot_client::dispatch(const udp::endpoint& from, std::span<const std::byte> 
   client_flow* f = it != flows_.end() ? it->second.get() : accepting_ ? start_flow(from) : nullptr;
   if (!f) return;
   if (f->control.ending()) {  // its tunnel is gone; the next datagram opens a new flow
-    ++f->counts.dropped;
+    f->counts.drop(metrics::udp_drop::tunnel_failed);
     return;
   }
   f->control.touch();  // traffic, even if the queue cannot take it
   if (!f->queue.push(datagram)) {
-    ++f->counts.dropped;
+    f->counts.drop(metrics::udp_drop::queue_full);
     if (const auto suppressed = drop_reports_.allow())
       log::warn("#{} {}: the flow's queue is full (its tunnel is slow); dropping datagrams ({} so far){}", f->c.id,
-                f->c.peer, f->counts.dropped, suppressed_note(*suppressed));
+                f->c.peer, f->counts.dropped(), suppressed_note(*suppressed));
     return;
   }
   f->control.notify();
@@ -175,6 +180,7 @@ void uot_client::dispatch(const udp::endpoint& from, std::span<const std::byte> 
 client_flow* uot_client::start_flow(const udp::endpoint& from) {
   auto slot = uot::take_slot(*worker_.udp_flows);
   if (!slot) {
+    worker_.metrics.dropped(metrics::udp_drop::flow_limit).add();
     if (const auto suppressed = cap_reports_.allow())
       log::warn("{}: {} UDP flows open (udp-max-flows); dropping datagrams from new sources{}", net::to_string(from),
                 worker_.udp_flows->limit(), suppressed_note(*suppressed));
@@ -185,6 +191,7 @@ client_flow* uot_client::start_flow(const udp::endpoint& from) {
   client_flow& f = *flow;
   flows_.emplace(from, std::move(flow));
   log::debug("#{} {}: new UDP flow", f.c.id, f.c.peer);
+  worker_.metrics.udp_flows_created.add();
   worker_.open.fetch_add(1, std::memory_order_relaxed);
   asio::co_spawn(socket_.get_executor(), run_flow(f, *this), [this, &f](std::exception_ptr e) {
     report_exception(fmt::format("#{}", f.c.id), e);
@@ -195,7 +202,10 @@ client_flow* uot_client::start_flow(const udp::endpoint& from) {
 }
 
 void uot_client::forget(client_flow& f) {
-  f.counts.dropped += f.queue.waiting();  // never reached the tunnel
+  f.counts.drop(metrics::udp_drop::tunnel_failed, f.queue.waiting());  // never reached the tunnel
+  if (f.control.reason() == flow_end::idle_timeout) worker_.metrics.udp_flows_expired.add();
+  // The flow's reason, unless a step of its set-up already named a more precise one.
+  if (f.c.ending == metrics::end_reason::aborted) f.c.end(reason_of(f.control.reason()));
   log::debug("#{} {}: UDP flow ended ({}): {}", f.c.id, f.c.peer, describe(f.control.reason()), describe(f.counts));
   const auto it = flows_.find(f.source);
   if (it != flows_.end() && it->second.get() == &f) flows_.erase(it);  // destroys f

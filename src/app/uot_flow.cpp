@@ -22,7 +22,22 @@ const char* describe(flow_end e) noexcept {
 }
 
 std::string describe(const flow_counts& c) {
-  return fmt::format("{} into the tunnel, {} out of it, {} dropped", c.into_tunnel, c.out_of_tunnel, c.dropped);
+  return fmt::format("{} into the tunnel, {} out of it, {} dropped", c.into_tunnel(), c.out_of_tunnel_count(),
+                     c.dropped());
+}
+
+metrics::end_reason reason_of(flow_end e) noexcept {
+  switch (e) {
+    case flow_end::none: return metrics::end_reason::aborted;
+    case flow_end::tunnel_closed: return metrics::end_reason::completed;
+    case flow_end::tunnel_failed:
+    case flow_end::tunnel_stalled:
+    case flow_end::bad_record:
+    case flow_end::udp_failed: return metrics::end_reason::reset;
+    case flow_end::idle_timeout: return metrics::end_reason::idle_timeout;
+    case flow_end::no_remote: return metrics::end_reason::connect_failed;
+  }
+  return metrics::end_reason::aborted;
 }
 
 flow_control::flow_control(const asio::any_io_executor& ex, std::chrono::milliseconds idle_limit)

@@ -6,6 +6,7 @@
 
 #include "core/asio.hpp"
 #include "core/deadline.hpp"
+#include "metrics/tunnel_metrics.hpp"
 #include "net/relay.hpp"        // relay_headroom, kept free in front of tunnel writes
 #include "net/relay_watch.hpp"  // coarse_now
 #include "net/udp_socket.hpp"
@@ -30,11 +31,41 @@ enum class flow_end {
 };
 const char* describe(flow_end e) noexcept;
 
-struct flow_counts {
-  std::uint64_t into_tunnel = 0;  // datagrams written into the tunnel
-  std::uint64_t out_of_tunnel = 0;  // datagrams from the tunnel, sent on
-  std::uint64_t dropped = 0;  // lost here: queue full, too big, or refused by the kernel
+// One flow's datagram counts, for its last log line, each also added to the worker's
+// metrics as it happens.
+class flow_counts {
+ public:
+  // `inbound`: the direction of datagrams that go into the tunnel here (upstream at the
+  // client, downstream at the server).
+  flow_counts(metrics::worker_metrics& totals, metrics::direction inbound) noexcept
+      : totals_(totals), inbound_(static_cast<std::size_t>(inbound)) {}
+
+  void into_tunnel(std::uint64_t n) noexcept {
+    into_tunnel_ += n;
+    totals_.datagrams[inbound_].add(n);
+  }
+  void out_of_tunnel() noexcept {
+    ++out_of_tunnel_;
+    totals_.datagrams[1 - inbound_].add();
+  }
+  void drop(metrics::udp_drop why, std::uint64_t n = 1) noexcept {
+    dropped_ += n;
+    totals_.dropped(why).add(n);
+  }
+  std::uint64_t into_tunnel() const noexcept { return into_tunnel_; }
+  std::uint64_t out_of_tunnel_count() const noexcept { return out_of_tunnel_; }
+  std::uint64_t dropped() const noexcept { return dropped_; }
+
+ private:
+  metrics::worker_metrics& totals_;
+  std::size_t inbound_;
+  std::uint64_t into_tunnel_ = 0;    // datagrams written into the tunnel
+  std::uint64_t out_of_tunnel_ = 0;  // datagrams from the tunnel, sent on
+  std::uint64_t dropped_ = 0;        // lost here: queue full, too big, or refused by the kernel
 };
+
+// How a flow's end counts in kaminari_connections_ended_total.
+metrics::end_reason reason_of(flow_end e) noexcept;
 
 // "12 in, 10 out, 0 dropped", for the flow's last log line.
 std::string describe(const flow_counts& c);
@@ -98,7 +129,10 @@ awaitable<flow_end> records_to_udp(Tunnel& tunnel, udp::socket& socket, const ud
     while (const auto datagram = reader.next()) {
       control.touch();
       const auto send_ec = co_await net::send_datagram(socket, *datagram, to);
-      ++(send_ec ? counts.dropped : counts.out_of_tunnel);
+      if (send_ec)
+        counts.drop(metrics::udp_drop::send_failed);
+      else
+        counts.out_of_tunnel();
     }
     if (reader.failure() != uot::record_reader::error::none) co_return flow_end::bad_record;
     if (ec == asio::error::eof)

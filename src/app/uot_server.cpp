@@ -24,8 +24,9 @@ constexpr std::size_t batch_soft_limit = 64 * 1024;
 constexpr std::size_t batch_bytes = batch_soft_limit + largest_record;
 
 struct server_flow {
-  server_flow(const asio::any_io_executor& ex, udp::socket socket, const opt::uot_config& cfg)
-      : remote(std::move(socket)), control(ex, cfg.udp_timeout) {}
+  server_flow(const asio::any_io_executor& ex, udp::socket socket, const opt::uot_config& cfg,
+              metrics::worker_metrics& totals)
+      : remote(std::move(socket)), control(ex, cfg.udp_timeout), counts(totals, metrics::direction::downstream) {}
 
   udp::socket remote;  // connected: only the remote's datagrams arrive here
   flow_control control;
@@ -67,7 +68,7 @@ bool drain_remote(server_flow& f, uot::record_batch& batch) {
     if (ec == asio::error::connection_refused) continue;  // ICMP about an earlier datagram: UDP goes on
     if (ec) return false;
     if (n > uot::max_datagram_size || !batch.append(scratch.first(n))) {
-      ++f.counts.dropped;
+      f.counts.drop(metrics::udp_drop::oversize);
       continue;
     }
     f.control.touch();
@@ -92,7 +93,10 @@ awaitable<void> remote_to_tunnel(Tunnel& tunnel, server_flow& f) {
     f.control.writing(true);
     const auto ec = co_await tunnel.write({batch.records(), batch.headroom()});
     f.control.writing(false);
-    (ec ? f.counts.dropped : f.counts.into_tunnel) += batch.datagrams();
+    if (ec)
+      f.counts.drop(metrics::udp_drop::tunnel_failed, batch.datagrams());
+    else
+      f.counts.into_tunnel(batch.datagrams());
     batch.clear();
     if (ec) f.control.end(flow_end::tunnel_failed);
   }
@@ -106,6 +110,7 @@ awaitable<std::tuple<error_code, udp::socket>> open_remote(connection& c) {
   udp::socket socket(ex);
   if (!ec) std::tie(ec, socket) = net::connect_udp_first(ex, addresses);
   if (ec) {
+    c.end(metrics::end_reason::connect_failed);
     if (const auto suppressed = c.worker.connect_failure_reports.allow())
       log::warn("#{} {}: cannot reach {} over UDP: {}{}", c.id, c.peer, c.config().remote.to_string(), ec.message(),
                 suppressed_note(*suppressed));
@@ -126,7 +131,8 @@ awaitable<void> carry_datagrams(Tunnel& tunnel, connection& c) {
     tunnel.abort();
     co_return;
   }
-  server_flow f(ex, std::move(socket), *c.config().uot);
+  server_flow f(ex, std::move(socket), *c.config().uot, c.worker.metrics);
+  c.worker.metrics.udp_flows_created.add();
   completion_latch children(ex, 2);
   const auto on_child_end = [&](std::exception_ptr e) {
     if (e) {
@@ -149,6 +155,8 @@ awaitable<void> carry_datagrams(Tunnel& tunnel, connection& c) {
   f.remote.close(ignored);
   co_await children.wait();
   log::debug("#{} {}: UDP flow ended ({}): {}", c.id, c.peer, describe(f.control.reason()), describe(f.counts));
+  if (f.control.reason() == flow_end::idle_timeout) c.worker.metrics.udp_flows_expired.add();
+  c.end(reason_of(f.control.reason()));
   if (failure) std::rethrow_exception(failure);
 }
 
@@ -157,6 +165,7 @@ awaitable<void> carry_datagrams(Tunnel& tunnel, connection& c) {
 awaitable<void> uot_server_session(tcp::socket inbound, connection c) {
   const auto slot = uot::take_slot(*c.worker.udp_flows);  // held until the tunnel ends
   if (!slot) {
+    c.end(metrics::end_reason::refused);
     thread_local rate_limit cap_reports(std::chrono::seconds(1));  // per worker, like the rest
     if (const auto suppressed = cap_reports.allow())
       log::warn("#{} {}: {} UDP flows open (udp-max-flows); refusing the tunnel{}", c.id, c.peer,

@@ -24,7 +24,8 @@ void worker::start() {
   if (datagrams_)
     asio::co_spawn(io_, datagrams_->run(), [](std::exception_ptr e) { report_exception("UDP listener", e); });
   else
-    asio::co_spawn(io_, net::accept_loop(acceptor_, [this](tcp::socket s) { start_session(std::move(s), state_); }),
+    asio::co_spawn(io_, net::accept_loop(acceptor_, [this](tcp::socket s) { start_session(std::move(s), state_); },
+                                   state_.metrics.accept_errors),
                    [](std::exception_ptr e) { report_exception("accept loop", e); });
   thread_ = std::thread([this] { io_.run(); });
 }

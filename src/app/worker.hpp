@@ -42,6 +42,8 @@ class worker {
   std::uint64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_acquire); }
 
   std::uint64_t open_connections() const noexcept { return state_.open.load(std::memory_order_relaxed); }
+  // This worker's counters, for the metrics scrape (any thread may read them).
+  const metrics::worker_metrics& counters() const noexcept { return state_.metrics; }
 
   // Stops the loop at once (open connections are cut) and joins the thread.
   void stop();

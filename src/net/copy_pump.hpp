@@ -20,16 +20,18 @@ inline constexpr std::size_t relay_buffer_size = buffer_pool::buffer_size - rela
 
 enum class chunk_result { filled, drained, end_of_stream, failed };
 
-// Reads once from `from` (waiting if it must) and writes what came to `to`. `filled`:
-// the read filled the buffer, so more is probably waiting; `drained`: it did not.
+// Reads once from `from` (waiting if it must) and writes what came to `to`, counted in
+// `direction` (relay_watch::moved). `filled`: the read filled the buffer, so more is
+// probably waiting; `drained`: it did not.
 template <class From, class To>
-awaitable<chunk_result> copy_chunk(From& from, To& to, buffer_lease& buffer, relay_watch& watch) {
+awaitable<chunk_result> copy_chunk(From& from, To& to, buffer_lease& buffer, relay_watch& watch,
+                                   std::size_t direction) {
   const auto payload_area = buffer.get().subspan(relay_headroom);
   auto [read_ec, n] = co_await from.read_some(payload_area);
   if (n > 0) {
-    watch.touch();
     if (const auto write_ec = co_await to.write({payload_area.first(n), relay_headroom}))
       co_return chunk_result::failed;
+    watch.moved(direction, n);  // counted once written: what reached the other side
   }
   if (read_ec == asio::error::eof) co_return chunk_result::end_of_stream;
   if (read_ec) co_return chunk_result::failed;
@@ -46,11 +48,11 @@ awaitable<void> pass_end_of_stream(To& to, relay_watch& watch) {
 // Copies one direction until end of stream or error. The buffer is borrowed only while
 // the source has data: after a read that did not fill it, it goes back before the wait.
 template <class From, class To>
-awaitable<void> copy_pump(From& from, To& to, relay_watch& watch) {
+awaitable<void> copy_pump(From& from, To& to, relay_watch& watch, std::size_t direction) {
   buffer_lease buffer;
   for (;;) {
     if (const auto ec = co_await from.wait_readable()) break;
-    const chunk_result r = co_await copy_chunk(from, to, buffer, watch);
+    const chunk_result r = co_await copy_chunk(from, to, buffer, watch, direction);
     if (r == chunk_result::end_of_stream) {
       co_await pass_end_of_stream(to, watch);
       co_return;

@@ -23,7 +23,7 @@ std::tuple<error_code, tcp::acceptor> open_listener(asio::io_context& ctx, const
   return {ec, std::move(acceptor)};
 }
 
-awaitable<void> accept_loop(tcp::acceptor& acceptor, session_starter start) {
+awaitable<void> accept_loop(tcp::acceptor& acceptor, session_starter start, accept_error_counters& errors) {
   asio::steady_timer backoff(acceptor.get_executor());
   rate_limit reports(std::chrono::seconds(1));
   for (;;) {
@@ -33,6 +33,7 @@ awaitable<void> accept_loop(tcp::acceptor& acceptor, session_starter start) {
       continue;
     }
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;  // shutting down
+    errors[static_cast<std::size_t>(metrics::classify_accept_error(ec.value()))].add();
     // Transient (descriptor exhaustion, a client that reset before accept): report, pause
     // so a full descriptor table is not spun on, and go on.
     if (const auto suppressed = reports.allow())

@@ -4,6 +4,9 @@
 #pragma once
 
 #include "core/asio.hpp"
+#include "metrics/tunnel_metrics.hpp"
+
+#include <array>
 
 #include <functional>
 #include <string>
@@ -19,7 +22,9 @@ using session_starter = std::function<void(tcp::socket)>;
 
 // Accepts until the acceptor is closed. EMFILE, ENFILE, ECONNABORTED and the like are
 // logged (at most once a second) and followed by a short pause, never by an exit: the
-// original kaminari exited on the first accept error.
-awaitable<void> accept_loop(tcp::acceptor& acceptor, session_starter start);
+// original kaminari exited on the first accept error. Each error is counted in `errors`
+// by kind.
+using accept_error_counters = std::array<metrics::counter, metrics::accept_error_count>;
+awaitable<void> accept_loop(tcp::acceptor& acceptor, session_starter start, accept_error_counters& errors);
 
 }  // namespace kmr::net

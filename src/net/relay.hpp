@@ -24,21 +24,22 @@ namespace kmr::net {
 // One direction: in the kernel where both ends allow it (net/splice_pump.hpp), through
 // user space otherwise (net/copy_pump.hpp).
 template <class From, class To>
-awaitable<void> pump(From& from, To& to, relay_watch& watch) {
+awaitable<void> pump(From& from, To& to, relay_watch& watch, std::size_t direction) {
   if constexpr (splice_source<From> && splice_sink<To>) {
-    if (to.accepts_spliced()) return splice_pump(from, to, watch);
+    if (to.accepts_spliced()) return splice_pump(from, to, watch, direction);
   }
-  return copy_pump(from, to, watch);
+  return copy_pump(from, to, watch, direction);
 }
 
 // Relays until both directions have ended, one fails, or the watchdog fires. This
 // coroutine runs the a-to-b pump itself, spawns the b-to-a pump and starts the watchdog;
 // it returns only after the spawned pump has finished and the watchdog has given its
-// verdict, because both use its frame. To end early the watchdog closes both streams
+// verdict, because both use its frame. The bytes moved are counted in `counted`
+// (direction 0: a to b). To end early the watchdog closes both streams
 // (after setting them to reset on a failure), which makes every pending and later
 // operation complete at once.
 template <class A, class B>
-awaitable<relay_end> relay(A& a, B& b, const opt::relay_limits& limits) {
+awaitable<relay_end> relay(A& a, B& b, const opt::relay_limits& limits, traffic& counted) {
   const auto ex = co_await asio::this_coro::executor;
   struct ending {
     A& a;
@@ -60,14 +61,14 @@ awaitable<relay_end> relay(A& a, B& b, const opt::relay_limits& limits) {
       e.children.arrive();
     }
   } end{a, b, completion_latch(ex, 2)};
-  relay_watch watch(ex, limits);
+  relay_watch watch(ex, limits, counted);
 
-  asio::co_spawn(ex, pump(b, a, watch), [&end](std::exception_ptr e) {
+  asio::co_spawn(ex, pump(b, a, watch, 1), [&end](std::exception_ptr e) {
     report_exception("relay", e);
     end.children.arrive();
   });
   watch.start(&ending::on_verdict, &end);
-  co_await pump(a, b, watch);
+  co_await pump(a, b, watch, 0);
   co_await end.children.wait();
   co_return end.verdict;
 }

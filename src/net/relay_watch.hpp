@@ -4,11 +4,14 @@
 #pragma once
 
 #include "core/asio.hpp"
+#include "metrics/counter.hpp"
 #include "opt/config.hpp"
 
 #include <time.h>
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 
 namespace kmr::net {
 
@@ -24,6 +27,14 @@ inline std::chrono::steady_clock::time_point coarse_now() noexcept {
                                                std::chrono::nanoseconds(ts.tv_nsec));
 }
 
+// The payload bytes one relay moved, by direction (0: a to b, 1: b to a), for the
+// connection's log line, and the worker's running totals (null: not counted), which the
+// metrics scrape reads while the connection lives.
+struct traffic {
+  std::array<std::uint64_t, 2> bytes{};
+  std::array<metrics::counter*, 2> totals{};
+};
+
 // State shared by the two pumps and the watchdog of one connection (one thread). The
 // watchdog is a timer with a plain completion handler, not a coroutine: a held
 // connection then carries one small pending wait instead of a spawned coroutine's frames.
@@ -32,13 +43,19 @@ class relay_watch {
   // Called once with the verdict; `context` is the caller's, passed back.
   using verdict_handler = void (*)(void* context, relay_end verdict);
 
-  relay_watch(asio::any_io_executor ex, const opt::relay_limits& limits)
+  relay_watch(asio::any_io_executor ex, const opt::relay_limits& limits, traffic& counted)
       : wakeup_(std::move(ex)), idle_limit_(limits.idle_timeout),
-        half_close_limit_(limits.half_close_timeout) {}
+        half_close_limit_(limits.half_close_timeout), traffic_(counted) {}
   relay_watch(const relay_watch&) = delete;
   relay_watch& operator=(const relay_watch&) = delete;
 
   void touch() noexcept { last_activity_ = coarse_now(); }
+  // `n` bytes went in `direction` (0 or 1): activity, and counted.
+  void moved(std::size_t direction, std::size_t n) noexcept {
+    touch();
+    traffic_.bytes[direction] += n;
+    if (auto* total = traffic_.totals[direction]) total->add(n);
+  }
   void direction_ended(bool cleanly) noexcept {
     if (!cleanly) failed_ = true;
     ++ended_;
@@ -57,6 +74,7 @@ class relay_watch {
   asio::steady_timer wakeup_;
   std::chrono::milliseconds idle_limit_;
   std::chrono::milliseconds half_close_limit_;
+  traffic& traffic_;
   std::chrono::steady_clock::time_point last_activity_ = coarse_now();
   verdict_handler on_verdict_ = nullptr;
   void* context_ = nullptr;

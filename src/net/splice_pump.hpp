@@ -16,7 +16,7 @@ namespace kmr::net {
 
 template <class From, class To>
   requires splice_source<From> && splice_sink<To>
-awaitable<void> splice_pump(From& from, To& to, relay_watch& watch) {
+awaitable<void> splice_pump(From& from, To& to, relay_watch& watch, std::size_t direction) {
   using kind = splice_read::kind;
   // The kernel's splice from a socket waits unless the socket itself is non-blocking.
   // (Asio remembers the mode, so the other direction's pump asks no system call.)
@@ -32,6 +32,7 @@ awaitable<void> splice_pump(From& from, To& to, relay_watch& watch) {
       pipe.set_empty(false);
       if (const auto ec = co_await to.splice_in(pipe.fds().read, r.bytes)) break;
       pipe.set_empty(true);
+      watch.moved(direction, r.bytes);
       continue;
     }
     if (r.what == kind::end_of_stream) {
@@ -45,7 +46,7 @@ awaitable<void> splice_pump(From& from, To& to, relay_watch& watch) {
       continue;
     }
     buffer_lease buffer;  // copy_needed: one chunk the slow way
-    const chunk_result c = co_await copy_chunk(from, to, buffer, watch);
+    const chunk_result c = co_await copy_chunk(from, to, buffer, watch, direction);
     if (c == chunk_result::end_of_stream) {
       co_await pass_end_of_stream(to, watch);
       co_return;

@@ -199,6 +199,17 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
     if (*r == "watch") c.reload = reload_mode::watch;
     else if (*r != "signal") return fail(known_key("reload"), "'" + std::string(*r) + "' is not signal or watch");
   }
+  if (const auto m = options.value(known_key("metrics"))) {
+    auto where = parse_host_port(*m);
+    if (!where) return fail(known_key("metrics"), "'" + std::string(*m) + "' is not ADDR:PORT: " + where.error());
+    c.metrics = std::move(*where);
+  }
+  c.log_connections = options.has_flag(known_key("log-connections"));
+  if (const auto f = options.value(known_key("log-format"))) {
+    const auto parsed = log::parse_format(*f);
+    if (!parsed) return fail(known_key("log-format"), "'" + std::string(*f) + "' is not text or json");
+    c.log_format = *parsed;
+  }
 
   auto ws = read_ws(role, options, c.warnings);
   if (!ws) return unexpected(ws.error());

@@ -81,6 +81,9 @@ struct tunnel_config {
   // SIP003 hosts rely on: they send SIGKILL about 10 ms after SIGTERM).
   std::chrono::milliseconds drain{0};
   reload_mode reload = reload_mode::signal;  // reload=
+  std::optional<host_port> metrics;  // metrics=: where the Prometheus endpoint listens
+  bool log_connections = false;      // log-connections
+  log::format log_format = log::format::text;  // log-format=
   // Items that were ignored (unknown keys, e.g. "mux=0" meant for another plugin).
   std::vector<std::string> ignored_items;
   // Accepted, but worth a word at start-up (e.g. an unknown mask mode, read as skip).

@@ -148,6 +148,20 @@ consteval auto make_option_table() {
        .help = "SIGHUP re-reads cert=, key=, ocsp= and ca=; watch: also when one is replaced",
        .description = "SIGHUP always re-reads the TLS files: `cert=`, `key=` and `ocsp=` on the server, `ca=` "
                       "on the client. `watch` also reloads when one of those files is replaced on disk"},
+      {.name = "metrics", .group = operations, .placeholder = "ADDR:PORT",
+       .help = "serve Prometheus metrics at http://ADDR:PORT/metrics (and /healthz)",
+       .description = "serve Prometheus metrics over plain HTTP on a listener of its own, at `GET /metrics` "
+                      "(text exposition format), and `GET /healthz` (200 while accepting, 503 while draining). "
+                      "Give it a loopback or private address, e.g. `127.0.0.1:9100`: it has no authentication. "
+                      "Every metric is described in docs/metrics.md"},
+      {.name = "log-connections", .kind = flag, .group = operations,
+       .help = "one info line per finished connection (peer, bytes, duration, how it ended)",
+       .description = "one line at info level for each finished connection (or UDP flow): its id, peer, remote, "
+                      "transport, duration, payload bytes each way and how it ended, as in haproxy's tcplog"},
+      {.name = "log-format", .group = operations, .placeholder = "text|json", .default_text = "text",
+       .help = "json: every log line as one JSON object",
+       .description = "`json` writes every log line as one JSON object (`time`, `level`, `message`, and the "
+                      "fields of the line, e.g. those of `log-connections`), for journald, Loki or jq"},
   });
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "core/asio.hpp"
+#include "metrics/tunnel_metrics.hpp"
 #include "net/tcp_stream.hpp"
 #include "tls/context.hpp"
 #include "tls/send_batch.hpp"
@@ -24,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +69,10 @@ class stream {
   // Early data was sent (client) or received (server) and the peer took it.
   bool early_data_accepted() const noexcept { return early_accepted_; }
   bool resumed() const noexcept { return SSL_session_reused(ssl_.get()) == 1; }
+  // Counts the handshake in `counters` (full or resumed, early data, and its duration
+  // since `started`) once it has completed: at once, or, for a client in its early phase,
+  // when its first read completes it.
+  void count_handshake(metrics::tls_counters& counters, std::chrono::steady_clock::time_point started) noexcept;
   // The last TLS failure, from OpenSSL's error queue, for the log.
   const std::string& failure() const noexcept { return failure_; }
 
@@ -82,6 +88,7 @@ class stream {
   awaitable<error_code> drive(Op op);
 
   awaitable<error_code> finish_client_early();
+  void record_handshake() noexcept;
   awaitable<std::tuple<error_code, std::size_t>> read_server_early(std::span<std::byte> buf);
   std::size_t take_buffered_records(std::span<std::byte> buf);
   awaitable<error_code> write_all(std::span<const std::byte> data);
@@ -104,6 +111,8 @@ class stream {
   std::vector<std::byte> early_input_;  // server: early data read during accept()
   std::unique_ptr<asio::steady_timer> handshake_done_;  // wakes writes waiting on finishing_
   std::string failure_;
+  metrics::tls_counters* counters_ = nullptr;  // until the handshake is counted
+  std::chrono::steady_clock::time_point handshake_started_{};
 };
 
 // Defined here because it is a template; used by stream.cpp and stream_io.cpp.

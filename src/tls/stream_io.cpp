@@ -34,10 +34,14 @@ awaitable<error_code> stream::finish_client_early() {
   finishing_ = false;
   phase_ = phase::established;
   handshake_done_->cancel();
-  if (ec || early_sent_.empty()) co_return ec;
-  if (SSL_get_early_data_status(ssl_.get()) == SSL_EARLY_DATA_ACCEPTED) {
-    early_accepted_ = true;
-  } else {
+  if (ec) co_return ec;
+  if (early_sent_.empty()) {
+    record_handshake();
+    co_return ec;
+  }
+  early_accepted_ = SSL_get_early_data_status(ssl_.get()) == SSL_EARLY_DATA_ACCEPTED;
+  record_handshake();
+  if (!early_accepted_) {
     // Refused (replay protection, a new server key...): the bytes never reached the
     // application on the other side, so they go again, now as ordinary data.
     ec = co_await write_all(early_sent_);
@@ -45,6 +49,27 @@ awaitable<error_code> stream::finish_client_early() {
   early_sent_.clear();
   early_sent_.shrink_to_fit();
   co_return ec;
+}
+
+void stream::count_handshake(metrics::tls_counters& counters, std::chrono::steady_clock::time_point started) noexcept {
+  counters_ = &counters;
+  handshake_started_ = started;
+  if (phase_ != phase::client_early) record_handshake();
+}
+
+void stream::record_handshake() noexcept {
+  if (!counters_) return;
+  auto& c = *counters_;
+  counters_ = nullptr;
+  (resumed() ? c.resumed_handshakes : c.full_handshakes).add();
+  c.handshake.observe(std::chrono::steady_clock::now() - handshake_started_);
+  const bool client = SSL_is_server(ssl_.get()) == 0;
+  if (client && early_sent_.empty()) return;  // sent none
+  if (client) c.early_data_sent.add();
+  if (early_accepted_)
+    c.early_data_accepted.add();
+  else if (SSL_get_early_data_status(ssl_.get()) == SSL_EARLY_DATA_REJECTED)
+    c.early_data_rejected.add();
 }
 
 awaitable<std::tuple<error_code, std::size_t>> stream::read_server_early(std::span<std::byte> buf) {

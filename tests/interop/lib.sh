@@ -134,21 +134,26 @@ kmr_start_env() {
   pids+=("$last_pid")
 }
 
-# wait_listen <pid> <log name>: waits for a kaminari banner's "listen: <addr>" line and
-# prints the port. Fails if the process exits first or the deadline passes.
-wait_listen() {
-  local pid=$1 log="$work/$2.log" deadline=$((SECONDS + ready_seconds)) line
+# wait_banner_port <pid> <log name> <regex> <what>: waits for the first log line matching
+# <regex> and prints the last ":<port>" in it. Fails if the process exits first or the
+# deadline passes.
+wait_banner_port() {
+  local pid=$1 log="$work/$2.log" pattern=$3 what=$4 deadline=$((SECONDS + ready_seconds)) port
   while :; do
-    line=$(grep -m1 '^listen: ' "$log" 2>/dev/null || true)
-    if [[ -n $line ]]; then
-      echo "${line##*:}"
+    port=$(grep -m1 -E "$pattern" "$log" 2>/dev/null | grep -oE ':[0-9]+' | tail -n1 || true)
+    if [[ -n $port ]]; then
+      echo "${port#:}"
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || fail "$2 exited before it was ready (see $2.log)"
-    ((SECONDS < deadline)) || fail "$2 printed no 'listen:' line within ${ready_seconds}s"
+    ((SECONDS < deadline)) || fail "$2 printed no '$what' line within ${ready_seconds}s"
     sleep 0.05
   done
 }
+
+# wait_listen <pid> <log name>: waits for a kaminari banner's "listen: <addr>" line and
+# prints the port.
+wait_listen() { wait_banner_port "$1" "$2" '^listen: ' 'listen:'; }
 
 # wait_port <pid> <port> <what>: waits until 127.0.0.1:<port> accepts a connection.
 # Returns 3 if the process exited first (a port taken between free_port and its bind:

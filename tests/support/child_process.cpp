@@ -265,6 +265,20 @@ std::optional<std::string> child_process::wait_for_line(std::string_view prefix,
       d);
 }
 
+std::optional<std::string> child_process::wait_for_message(std::string_view prefix, deadline d) {
+  return wait_for_matching_line(
+      [prefix](std::string_view line) -> std::optional<std::string> {
+        if (line.starts_with(prefix)) return std::string(line.substr(prefix.size()));
+        if (!line.starts_with("{")) return std::nullopt;
+        const std::string key = "\"message\":\"" + std::string(prefix);
+        const auto at = line.find(key);
+        if (at == std::string_view::npos) return std::nullopt;
+        const auto rest = line.substr(at + key.size());
+        return std::string(rest.substr(0, rest.find('"')));
+      },
+      d);
+}
+
 std::optional<std::string> child_process::wait_for_line_containing(std::string_view needle, deadline d) {
   return wait_for_matching_line(
       [needle](std::string_view line) -> std::optional<std::string> {

@@ -50,6 +50,11 @@ class child_process {
   // nullopt if the deadline passes or the child closes stderr first.
   std::optional<std::string> wait_for_line(std::string_view prefix, deadline d);
 
+  // As wait_for_line, but also finds the message in a log-format=json line
+  // ({"time":...,"message":"listen: 127.0.0.1:80"}), so one helper serves both formats.
+  // Messages that the JSON writer escapes (quotes, backslashes) are not searched for.
+  std::optional<std::string> wait_for_message(std::string_view prefix, deadline d);
+
   // The first complete stderr line that contains `needle` anywhere, as above.
   std::optional<std::string> wait_for_line_containing(std::string_view needle, deadline d);
 

@@ -7,7 +7,7 @@ namespace kmr::test {
 
 started_binary await_listening(std::unique_ptr<child_process> process) {
   started_binary b;
-  auto line = process->wait_for_line("listen: ", after(startup_budget));
+  auto line = process->wait_for_message("listen: ", after(startup_budget));
   if (!line) {
     throw std::runtime_error("no \"listen: \" line within the start-up budget\n" + process->diagnostics());
   }

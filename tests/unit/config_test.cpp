@@ -239,7 +239,8 @@ const std::map<std::string_view, std::string_view> sample_values = {
     {"cert", "/c.pem"}, {"key", "/k.pem"}, {"servername", "s.example"}, {"ocsp", "/o.der"}, {"threads", "2"},
     {"log", "debug"}, {"connect-timeout", "1s"}, {"handshake-timeout", "2s"}, {"idle-timeout", "3s"},
     {"half-close-timeout", "4s"}, {"keepalive", "5s"}, {"uot", ""}, {"udp-timeout", "6s"},
-    {"udp-max-flows", "7"}, {"drain", "8s"}, {"reload", "watch"}};
+    {"udp-max-flows", "7"}, {"drain", "8s"}, {"reload", "watch"}, {"metrics", "127.0.0.1:9100"},
+    {"log-connections", ""}, {"log-format", "json"}};
 
 std::string every_option() {
   std::string text;
@@ -269,6 +270,10 @@ TEST(TableOptions, AllTogetherAreReadAndNoneIgnored_OnBothSides) {
     EXPECT_EQ(c->uot->max_flows, 7u);
     EXPECT_EQ(c->drain, 8s);
     EXPECT_EQ(c->reload, kmr::opt::reload_mode::watch);
+    ASSERT_TRUE(c->metrics);
+    EXPECT_EQ(c->metrics->to_string(), "127.0.0.1:9100");
+    EXPECT_TRUE(c->log_connections);
+    EXPECT_EQ(c->log_format, kmr::log::format::json);
   }
 }
 
@@ -315,4 +320,19 @@ TEST(Config, BareSeedKeyCountsAsAbsent_LikeTheOriginal) {
   auto c = config_of("ws;host=a;path;path=/a");
   ASSERT_TRUE(c && c->ws);
   EXPECT_EQ(c->ws->path, "/a");
+}
+
+TEST(Config, ReadsTheObservabilityOptions_AllOffByDefault) {
+  auto defaults = config_of("");
+  ASSERT_TRUE(defaults);
+  EXPECT_FALSE(defaults->metrics);
+  EXPECT_FALSE(defaults->log_connections);
+  EXPECT_EQ(defaults->log_format, kmr::log::format::text);
+  auto c = config_of("metrics=[::1]:9300;log-connections;log-format=text");
+  ASSERT_TRUE(c && c->metrics);
+  EXPECT_EQ(c->metrics->port, 9300);
+  EXPECT_TRUE(c->log_connections);
+  EXPECT_EQ(failing_key("metrics=9300"), "metrics");  // a port alone is not an address
+  EXPECT_EQ(failing_key("metrics=127.0.0.1:70000"), "metrics");
+  EXPECT_EQ(failing_key("log-format=yaml"), "log-format");
 }
