@@ -113,9 +113,10 @@ TEST_P(MetricsPerTransport, CountsConnectionsAndBytesExactly) {
     } else {
       EXPECT_EQ(text.find("kaminari_tls_"), std::string::npos) << "no TLS metrics without tls\n" << text;
     }
-    if (t.ws)
+    if (t.ws) {
       EXPECT_EQ(value(text, "kaminari_ws_handshake_duration_seconds_count{side=\"" + side + "\"}"), connections)
           << text;
+    }
   }
 
   // log-connections: one line per connection on each side, with the bytes of each.
@@ -131,7 +132,7 @@ TEST_P(MetricsPerTransport, CountsConnectionsAndBytesExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, MetricsPerTransport, ::testing::ValuesIn(transports),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Metrics, ConnectFailureCountedByReason) {
   std::uint16_t closed_port = 0;

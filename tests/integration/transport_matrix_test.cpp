@@ -90,7 +90,7 @@ TEST_P(TransportMatrix, EchoesDistinctPayloads_200Concurrent) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, TransportMatrix, ::testing::ValuesIn(transports),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
 }  // namespace kmr::test
