@@ -1,38 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "net/cidr.hpp"
 
+#include "core/quoted_text.hpp"
 #include "net/ip_literal.hpp"
 
 #include <netinet/in.h>
 
-#include <cstdio>
 #include <cstring>
 #include <optional>
 
 namespace kmr::net {
 namespace {
-
-constexpr std::size_t max_quoted = 64;  // keeps error lines short for hostile input
-
-// The item as it appears in an error line: in quotes, control and non-ASCII bytes as
-// \xNN, cut after max_quoted bytes, so that a hostile value cannot garble the log.
-std::string quoted(std::string_view text) {
-  std::string out = "'";
-  const std::size_t n = text.size() < max_quoted ? text.size() : max_quoted;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    if (b < 0x20 || b >= 0x7f || b == '\'' || b == '\\') {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", b);
-      out += hex;
-    } else {
-      out.push_back(static_cast<char>(b));
-    }
-  }
-  if (n < text.size()) out += "...";
-  out.push_back('\'');
-  return out;
-}
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -136,7 +114,7 @@ expected<cidr_list, std::string> cidr_list::parse(std::string_view text) {
         }
       }
     }
-    if (!bits) return unexpected(quoted(item) + " is not an address or ADDR/BITS");
+    if (!bits) return unexpected(quoted_for_log(item) + " is not an address or ADDR/BITS");
     net.bits = *bits;
     clear_host_bits(net.prefix, net.bits);
     out.entries_.push_back(net);

@@ -1,37 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "opt/address.hpp"
 
+#include "core/quoted_text.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
-
-#include <cstdio>
 
 namespace kmr::opt {
 namespace {
 
 constexpr std::size_t max_host_name = 253;  // RFC 1035 §2.3.4, without the trailing dot
 constexpr std::size_t max_label = 63;
-constexpr std::size_t max_quoted = 64;  // keeps error lines short for hostile input
-
-// The value as it appears in an error line: in quotes, control and non-ASCII bytes as
-// \xNN, and cut after max_quoted bytes, so that a hostile value cannot garble the log.
-std::string quoted(std::string_view text) {
-  std::string out = "'";
-  const std::size_t n = text.size() < max_quoted ? text.size() : max_quoted;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    if (b < 0x20 || b >= 0x7f || b == '\'' || b == '\\') {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", b);
-      out += hex;
-    } else {
-      out.push_back(static_cast<char>(b));
-    }
-  }
-  if (n < text.size()) out += "...";
-  out.push_back('\'');
-  return out;
-}
 
 // inet_pton needs a NUL-terminated string; an embedded NUL must not cut the text short
 // ("1.2.3.4\0junk" is not an address). No literal is longer than INET6_ADDRSTRLEN - 1,
@@ -82,15 +61,15 @@ expected<std::string, std::string> check_host(std::string_view host) {
   if (host.empty()) return unexpected(std::string("the host is empty"));
   if (host.front() == '[') {
     if (host.size() < 2 || host.back() != ']' || !is_ipv6(host.substr(1, host.size() - 2)))
-      return unexpected(quoted(host) + " is not a bracketed IPv6 address");
+      return unexpected(quoted_for_log(host) + " is not a bracketed IPv6 address");
     return std::string(host.substr(1, host.size() - 2));
   }
   if (host.find(':') != std::string_view::npos) {
-    if (!is_ipv6(host)) return unexpected(quoted(host) + " is not a valid IPv6 address");
+    if (!is_ipv6(host)) return unexpected(quoted_for_log(host) + " is not a valid IPv6 address");
     return std::string(host);
   }
   if (!is_ipv4(host) && !is_host_name(host))
-    return unexpected(quoted(host) + " is not a valid host name or IP address");
+    return unexpected(quoted_for_log(host) + " is not a valid host name or IP address");
   return std::string(host);
 }
 
@@ -101,16 +80,16 @@ expected<std::pair<std::string_view, std::string_view>, std::string> split_host_
   if (text.front() == '[') {
     const std::size_t close = text.find(']');
     if (close == std::string_view::npos)
-      return unexpected(quoted(text) + " has no ']' after the IPv6 address");
+      return unexpected(quoted_for_log(text) + " has no ']' after the IPv6 address");
     if (close + 1 >= text.size() || text[close + 1] != ':')
-      return unexpected(quoted(text) + " needs ':<port>' after ']'");
+      return unexpected(quoted_for_log(text) + " needs ':<port>' after ']'");
     return std::pair{text.substr(0, close + 1), text.substr(close + 2)};
   }
   // The last ':' splits, as Rust's ToSocketAddrs does: "::1:8388" is ::1 port 8388.
   const std::size_t colon = text.rfind(':');
   if (colon == std::string_view::npos)
-    return unexpected(quoted(text) + " has no port (expected host:port)");
-  if (colon == 0) return unexpected(quoted(text) + " has no host (expected host:port)");
+    return unexpected(quoted_for_log(text) + " has no port (expected host:port)");
+  if (colon == 0) return unexpected(quoted_for_log(text) + " has no host (expected host:port)");
   return std::pair{text.substr(0, colon), text.substr(colon + 1)};
 }
 
@@ -134,7 +113,7 @@ expected<std::uint16_t, std::string> parse_port(std::string_view text) {
     ok = is_digit(text[i]);
     if (ok) value = value * 10 + static_cast<unsigned>(text[i] - '0');
   }
-  if (!ok || value > 65535) return unexpected(quoted(text) + " is not a port (0-65535)");
+  if (!ok || value > 65535) return unexpected(quoted_for_log(text) + " is not a port (0-65535)");
   return static_cast<std::uint16_t>(value);
 }
 
@@ -152,7 +131,7 @@ expected<host_port, std::string> parse_host_port(std::string_view text) {
   const auto [host, port] = *parts;
   if (host.front() != '[' && host.find(':') != std::string_view::npos && !is_ipv6(host)) {
     // "host:80:90": neither a name nor an IPv6 literal; say why the split failed.
-    return unexpected(quoted(text) + " is not host:port (IPv6 addresses go in brackets)");
+    return unexpected(quoted_for_log(text) + " is not host:port (IPv6 addresses go in brackets)");
   }
   return make_host_port(host, port);
 }
