@@ -4,6 +4,8 @@
 #include "opt/duration.hpp"
 #include "opt/option_table.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <charconv>
 #include <thread>
@@ -154,6 +156,45 @@ expected<std::optional<uot_config>, option_error> read_uot(const plugin_options&
   return std::optional(c);
 }
 
+// accept-proxy, trusted= and proxy-protocol= (both sides).
+expected<proxy_config, option_error> read_proxy(side role, const plugin_options& o, bool uot,
+                                                std::vector<std::string>& warnings) {
+  proxy_config c;
+  c.accept = o.has_flag(known_key("accept-proxy"));
+  if (c.accept && uot && role == side::client) {
+    warnings.push_back("accept-proxy is ignored: kaminaric with uot listens on UDP, where no PROXY header comes");
+    c.accept = false;
+  }
+  if (const auto t = o.value(known_key("trusted"))) {
+    auto list = net::cidr_list::parse(*t);
+    if (!list) return fail(known_key("trusted"), list.error());
+    c.trusted = std::move(*list);
+    const bool read_by_ws = role == side::server && o.has_flag(known_key("ws"));
+    if (!c.accept && !read_by_ws)
+      warnings.push_back("trusted= has no effect here: it needs accept-proxy, or ws on kaminaris");
+  }
+  if (const auto v = o.value(known_key("proxy-protocol"))) {
+    if (*v == "v1") c.send = proxy_version::v1;
+    else if (*v == "v2") c.send = proxy_version::v2;
+    else return fail(known_key("proxy-protocol"), fmt::format("'{}' is not v1 or v2", *v));
+    if (c.send == proxy_version::v1 && uot && role == side::server)
+      return fail(known_key("proxy-protocol"), "v1 cannot carry UDP datagrams; use v2 with uot");
+  }
+  return c;
+}
+
+// balance= and backoff= (both sides).
+expected<std::pair<balance_mode, milliseconds>, option_error> read_balance(const plugin_options& o) {
+  balance_mode mode = balance_mode::failover;
+  if (const auto b = o.value(known_key("balance"))) {
+    if (*b == "roundrobin") mode = balance_mode::roundrobin;
+    else if (*b != "failover") return fail(known_key("balance"), fmt::format("'{}' is not failover or roundrobin", *b));
+  }
+  auto backoff = read_duration(o, known_key("backoff"), std::chrono::seconds(10), false);
+  if (!backoff) return unexpected(backoff.error());
+  return std::pair{mode, *backoff};
+}
+
 }  // namespace
 
 expected<tunnel_config, option_error> make_config(side role, host_port listen, host_port remote,
@@ -220,8 +261,18 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
   auto uot = read_uot(options);
   if (!uot) return unexpected(uot.error());
   c.uot = *uot;
+  auto proxy = read_proxy(role, options, c.uot.has_value(), c.warnings);
+  if (!proxy) return unexpected(proxy.error());
+  c.proxy = std::move(*proxy);
+  auto balance = read_balance(options);
+  if (!balance) return unexpected(balance.error());
+  std::tie(c.balance, c.backoff) = *balance;
   return c;
 }
+
+const char* to_string(proxy_version v) noexcept { return v == proxy_version::v1 ? "v1" : "v2"; }
+
+const char* to_string(balance_mode m) noexcept { return m == balance_mode::failover ? "failover" : "roundrobin"; }
 
 const char* to_string(mask_mode m) noexcept {
   switch (m) {

@@ -5,6 +5,7 @@
 
 #include "core/expected.hpp"
 #include "core/log.hpp"
+#include "net/cidr.hpp"
 #include "opt/address.hpp"
 #include "opt/plugin_options.hpp"
 
@@ -65,6 +66,21 @@ struct uot_config {
 // SIGHUP always does; `watch` also reloads when one of the files is replaced.
 enum class reload_mode { signal, watch };
 
+// The PROXY protocol (haproxy's proxy-protocol.txt) and forwarding headers: how the real
+// client's address reaches us through a balancer, and how we pass it on to the remote.
+enum class proxy_version { v1, v2 };
+const char* to_string(proxy_version v) noexcept;
+
+struct proxy_config {
+  bool accept = false;                     // accept-proxy: a header must come first
+  std::optional<net::cidr_list> trusted;   // trusted=: who may send one (and X-Forwarded-For)
+  std::optional<proxy_version> send;       // proxy-protocol=: a header toward the remote
+};
+
+// How a list of remotes is used (balance=, backoff=).
+enum class balance_mode { failover, roundrobin };
+const char* to_string(balance_mode m) noexcept;
+
 struct tunnel_config {
   side role = side::client;
   host_port listen;
@@ -84,6 +100,9 @@ struct tunnel_config {
   std::optional<host_port> metrics;  // metrics=: where the Prometheus endpoint listens
   bool log_connections = false;      // log-connections
   log::format log_format = log::format::text;  // log-format=
+  proxy_config proxy;
+  balance_mode balance = balance_mode::failover;             // balance=
+  std::chrono::milliseconds backoff{std::chrono::seconds(10)};  // backoff=: a failed remote set aside
   // Items that were ignored (unknown keys, e.g. "mux=0" meant for another plugin).
   std::vector<std::string> ignored_items;
   // Accepted, but worth a word at start-up (e.g. an unknown mask mode, read as skip).

@@ -17,7 +17,7 @@ enum class option_kind {
 enum class option_side { client, server, both };
 
 // The sections of --help, in their order there.
-enum class option_group { layers, behaviour, udp_over_tcp, operations };
+enum class option_group { layers, behaviour, udp_over_tcp, operations, balancing };
 
 struct option_spec {
   std::string_view name{};  // matched exactly, case-sensitive

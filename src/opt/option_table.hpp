@@ -162,6 +162,46 @@ consteval auto make_option_table() {
        .help = "json: every log line as one JSON object",
        .description = "`json` writes every log line as one JSON object (`time`, `level`, `message`, and the "
                       "fields of the line, e.g. those of `log-connections`), for journald, Loki or jq"},
+      // Load balancers and the client address
+      {.name = "accept-proxy", .kind = flag, .group = balancing,
+       .help = "require a PROXY protocol header (v1 or v2) first on each accepted connection",
+       .description = "each accepted TCP connection must begin with a PROXY protocol header, version 1 or 2 "
+                      "(detected), as haproxy's `send-proxy` and `send-proxy-v2` or nginx's `proxy_protocol on` "
+                      "send it. It is read before TLS and the WebSocket upgrade, within `handshake-timeout`, and "
+                      "its source address becomes the connection's client address: in log lines, in "
+                      "`log-connections` and in the header sent with `proxy-protocol=`. A connection without a "
+                      "valid header, or from a peer outside `trusted=` when that is given, is closed, with one "
+                      "warning a second at most. A `LOCAL` header (a balancer's health check) is accepted and "
+                      "the TCP peer stays the client. Ignored, with a warning, by kaminaric with `uot`, which listens on UDP"},
+      {.name = "trusted", .group = balancing, .placeholder = "CIDR,...",
+       .help = "the balancers and proxies whose PROXY headers or X-Forwarded-For are believed",
+       .description = "a comma-separated list of networks (`10.0.0.0/8,127.0.0.1,::1/128`; a bare address is "
+                      "one host) of the load balancers, proxies or CDN in front. With `accept-proxy`, only "
+                      "connections from these may send a PROXY header; any other peer is closed at once. With "
+                      "`ws` on kaminaris, an upgrade request from one of them names the client in "
+                      "`X-Forwarded-For` (its right-most address that is not itself trusted), `X-Real-IP` or "
+                      "`Forwarded`, and that address becomes the client address. Without `trusted=`, "
+                      "`accept-proxy` believes every peer and forwarding headers are never read"},
+      {.name = "proxy-protocol", .group = balancing, .placeholder = "v1|v2",
+       .help = "start each connection to the remote with a PROXY header naming the client",
+       .description = "each connection to the remote starts with a PROXY protocol header: the client's address "
+                      "as source, and as destination the address the client connected to (ours, or the one in "
+                      "the header it came with). The remote must expect it: haproxy `accept-proxy`, nginx "
+                      "`listen ... proxy_protocol`, or a kaminaris with `accept-proxy`. `v1` is the text form, "
+                      "`v2` the binary one. On kaminaris with `uot` (v2 only), every datagram to the remote "
+                      "starts with a v2 header of its own (command PROXY, protocol DGRAM). When no client "
+                      "address is known the header says `UNKNOWN` (v1) or `LOCAL` (v2)"},
+      {.name = "balance", .group = balancing, .placeholder = "failover|roundrobin", .default_text = "failover",
+       .help = "how a list of remotes (<remote_addr> as a:443,b:443) is used",
+       .description = "when `<remote_addr>` lists several addresses (`a.example:443,b.example:443`), "
+                      "`failover` sends each connection to the first that is not set aside, and `roundrobin` "
+                      "to each in turn. A remote that fails to connect is set aside for `backoff=` and the next "
+                      "one is tried at once, so the connection still succeeds while any remote works; when all "
+                      "are set aside, all are tried again. Not for `uot` on kaminaris"},
+      {.name = "backoff", .group = balancing, .placeholder = "DUR", .default_text = "10s",
+       .help = "how long a remote that failed to connect is set aside",
+       .description = "with a list of remotes, how long one that failed to connect is skipped before it is "
+                      "tried again. Must be more than 0"},
   });
 }
 
@@ -170,11 +210,12 @@ consteval auto make_option_table() {
 inline constexpr auto option_table = detail::make_option_table();
 
 // The --help sections, in order.
-inline constexpr std::array<option_group_spec, 4> option_groups = {{
+inline constexpr std::array<option_group_spec, 5> option_groups = {{
     {option_group::layers, "layers", "Layers (the same on both ends; any order)", ""},
     {option_group::behaviour, "behaviour", "Behaviour", "DUR is seconds (10, 1.5) or with a unit: 500ms, 10s, 2m, 1h."},
     {option_group::udp_over_tcp, "udp-over-tcp", "UDP over TCP (both sides; combines with ws and tls)", ""},
     {option_group::operations, "operations", "Operations", ""},
+    {option_group::balancing, "load-balancing", "Load balancers and the client address", ""},
 }};
 
 // Whether a row is named exactly `name`. Constant expressions use this rather than

@@ -234,6 +234,8 @@ namespace {
 // A row added to the table without a sample here fails TableOptions.*; a key read by
 // make_config but missing from the table does not even compile (known_key).
 const std::map<std::string_view, std::string_view> sample_values = {
+    {"accept-proxy", ""}, {"trusted", "127.0.0.1,10.0.0.0/8"}, {"proxy-protocol", "v2"}, {"balance", "roundrobin"},
+    {"backoff", "7s"},
     {"ws", ""}, {"host", "a.example"}, {"path", "/t"}, {"mask", "fixed"}, {"fallback", "127.0.0.1:8080"},
     {"tls", ""}, {"sni", "a.example"}, {"alpn", "h2"}, {"insecure", ""}, {"ca", "/etc/ca.pem"}, {"0rtt", ""},
     {"cert", "/c.pem"}, {"key", "/k.pem"}, {"servername", "s.example"}, {"ocsp", "/o.der"}, {"threads", "2"},
@@ -335,4 +337,62 @@ TEST(Config, ReadsTheObservabilityOptions_AllOffByDefault) {
   EXPECT_EQ(failing_key("metrics=9300"), "metrics");  // a port alone is not an address
   EXPECT_EQ(failing_key("metrics=127.0.0.1:70000"), "metrics");
   EXPECT_EQ(failing_key("log-format=yaml"), "log-format");
+}
+
+TEST(ProxyOptions, AreOffByDefault) {
+  auto c = config_of("");
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->proxy.accept);
+  EXPECT_FALSE(c->proxy.trusted);
+  EXPECT_FALSE(c->proxy.send);
+  EXPECT_EQ(c->balance, kmr::opt::balance_mode::failover);
+  EXPECT_EQ(c->backoff, 10s);
+}
+
+TEST(ProxyOptions, AreRead) {
+  auto c = config_of("accept-proxy;trusted=10.0.0.0/8,::1;proxy-protocol=v1;balance=roundrobin;backoff=2s",
+                     side::server);
+  ASSERT_TRUE(c) << c.error().key << ": " << c.error().message;
+  EXPECT_TRUE(c->proxy.accept);
+  ASSERT_TRUE(c->proxy.trusted);
+  EXPECT_TRUE(c->proxy.trusted->contains_text("10.1.2.3"));
+  EXPECT_FALSE(c->proxy.trusted->contains_text("11.1.2.3"));
+  EXPECT_EQ(c->proxy.send, kmr::opt::proxy_version::v1);
+  EXPECT_EQ(c->balance, kmr::opt::balance_mode::roundrobin);
+  EXPECT_EQ(c->backoff, 2s);
+}
+
+TEST(ProxyOptions, BadValuesNameTheirOption) {
+  EXPECT_EQ(failing_key("proxy-protocol=v3"), "proxy-protocol");
+  EXPECT_EQ(failing_key("proxy-protocol=V1"), "proxy-protocol");
+  EXPECT_EQ(failing_key("accept-proxy;trusted=10.0.0.0/33"), "trusted");
+  EXPECT_EQ(failing_key("accept-proxy;trusted=10.0.0.1,,10.0.0.2"), "trusted");
+  EXPECT_EQ(failing_key("accept-proxy;trusted=example.com"), "trusted");
+  EXPECT_EQ(failing_key("balance=random"), "balance");
+  EXPECT_EQ(failing_key("backoff=0"), "backoff");
+  EXPECT_EQ(failing_key("backoff=-1s"), "backoff");
+}
+
+TEST(ProxyOptions, V1CannotCarryDatagramsFromAUotServer) {
+  auto c = config_of("uot;proxy-protocol=v1", side::server);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().key, "proxy-protocol");
+  EXPECT_TRUE(config_of("uot;proxy-protocol=v2", side::server));
+  EXPECT_TRUE(config_of("uot;proxy-protocol=v1", side::client));  // the tunnel's TCP connection carries it
+}
+
+TEST(ProxyOptions, UselessCombinationsAreWarnedAbout) {
+  auto c = config_of("uot;accept-proxy", side::client);
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->proxy.accept);
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("accept-proxy"), std::string::npos);
+
+  auto t = config_of("trusted=127.0.0.1", side::client);
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->warnings.size(), 1u);
+  EXPECT_NE(t->warnings[0].find("trusted="), std::string::npos);
+  auto ws = config_of("ws;host=a;path=/p;trusted=127.0.0.1", side::server);
+  ASSERT_TRUE(ws);
+  EXPECT_TRUE(ws->warnings.empty());
 }
