@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // kaminaric's session: an application's TCP connection, carried into the tunnel.
 #include "app/client_tunnel.hpp"
+#include "app/proxy_steps.hpp"
 #include "app/session.hpp"
 
 #include <type_traits>
@@ -67,10 +68,12 @@ awaitable<void> relay_app(net::tcp_stream& app, Tunnel& tunnel, connection& c) {
 }  // namespace
 
 awaitable<void> client_session(tcp::socket inbound, connection c) {
+  if (c.config().proxy.accept && !co_await accept_proxy_header(inbound, c)) co_return;
+  note_destination(inbound, c);
   net::tcp_stream app(std::move(inbound));
 
   auto [ec, outbound] = co_await connect_logged(c, c.config().remote);
-  if (ec) {
+  if (ec || co_await send_proxy_header(outbound, c)) {
     app.abort();  // a reset, not a FIN: the application must not mistake it for an empty reply
     co_return;
   }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "app/peer_name.hpp"
 
+#include "net/endpoint_address.hpp"
 #include "net/socket_options.hpp"
 
 namespace kmr::app {
@@ -11,6 +12,12 @@ peer_name::peer_name(const tcp::socket& s) {
   if (!ec) address_ = ep;
 }
 
-std::string peer_name::to_string() const { return address_ ? net::to_string(*address_) : std::string("?"); }
+peer_name::peer_name(const sockaddr_storage& address) { address_ = net::to_endpoint(address); }
+
+std::string peer_name::to_string() const {
+  if (!address_) return "?";
+  if (address_->port() == 0) return address_->address().to_string();
+  return net::to_string(*address_);
+}
 
 }  // namespace kmr::app

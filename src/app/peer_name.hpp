@@ -18,9 +18,14 @@ class peer_name {
   // The socket's peer, read now (later it may be gone).
   explicit peer_name(const tcp::socket& s);
   explicit peer_name(const udp::endpoint& from) : address_(tcp::endpoint(from.address(), from.port())) {}
+  // An address a balancer told us (a PROXY header, X-Forwarded-For): AF_INET or AF_INET6,
+  // any other family gives an unknown peer.
+  explicit peer_name(const sockaddr_storage& address);
 
-  // "1.2.3.4:5678", "[::1]:5678", or "?" when the peer was already gone.
+  // "1.2.3.4:5678", "[::1]:5678", "1.2.3.4" when the port is not known (0: a forwarding
+  // header names none), or "?" when the peer was already gone.
   std::string to_string() const;
+  const std::optional<tcp::endpoint>& endpoint() const noexcept { return address_; }
 
  private:
   std::optional<tcp::endpoint> address_;

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 // kaminaris's session: a tunnel connection carried out to the remote over TCP.
+#include "app/proxy_steps.hpp"
 #include "app/server_tunnel.hpp"
 #include "app/session.hpp"
+#include "net/endpoint_address.hpp"
+#include "net/ip_literal.hpp"
+#include "ws/forwarded_for.hpp"
 
 namespace kmr::app {
 
@@ -11,6 +15,18 @@ void report_refusal(connection& c, const char* layer, const std::string& why) {
   c.end(std::string_view(layer) == "TLS" ? metrics::end_reason::tls_handshake_failed
                                          : metrics::end_reason::ws_handshake_failed);
   log::debug("#{} {}: {} handshake failed: {}", c.id, c.peer, layer, why);
+}
+
+void take_forwarded_client(const ws::forwarding_headers& headers, connection& c) {
+  const auto& trusted = *c.config().proxy.trusted;
+  const auto& sender = c.peer.endpoint();
+  if (!sender || !trusted.contains(net::to_sockaddr(*sender))) return;
+  const auto client = ws::forwarded_client(headers.x_forwarded_for, headers.x_real_ip, headers.forwarded, trusted);
+  if (!client) return;
+  const auto address = net::parse_ip(*client);
+  if (!address) return;
+  log::debug("#{} {}: the client is {}, as the upgrade's forwarding headers say", c.id, c.peer, *client);
+  c.peer = peer_name(*address);
 }
 
 awaitable<std::optional<tls::stream>> secure(tcp::socket socket, const tls_layer& tls, connection& c) {
@@ -40,7 +56,7 @@ namespace {
 template <class Tunnel>
 awaitable<void> forward_to_remote(Tunnel& tunnel, connection& c) {
   auto [ec, outbound] = co_await connect_logged(c, c.config().remote);
-  if (ec) {
+  if (ec || co_await send_proxy_header(outbound, c)) {
     tunnel.abort();
     co_return;
   }
@@ -51,6 +67,8 @@ awaitable<void> forward_to_remote(Tunnel& tunnel, connection& c) {
 }  // namespace
 
 awaitable<void> server_session(tcp::socket inbound, connection c) {
+  if (c.config().proxy.accept && !co_await accept_proxy_header(inbound, c)) co_return;
+  note_destination(inbound, c);
   // Not a coroutine lambda: it only calls the named coroutine, whose references outlive it.
   co_await open_server_tunnel(std::move(inbound), c, [&](auto& tunnel) { return forward_to_remote(tunnel, c); });
 }

@@ -31,12 +31,19 @@ struct ws_outcome {
   std::string already_read;     // what was read from `refused`
 };
 
+// trusted=: when the peer that sent the upgrade is a trusted proxy, the client it names
+// in X-Forwarded-For, X-Real-IP or Forwarded becomes c.peer.
+void take_forwarded_client(const ws::forwarding_headers& headers, connection& c);
+
 template <class Next>
 awaitable<ws_outcome<Next>> upgrade(Next next, const opt::ws_config& ws, connection& c) {
   const auto started = std::chrono::steady_clock::now();
   auto r = co_await ws::accept_upgrade(std::move(next), ws);
   if (!r.upgraded && !r.refused) report_refusal(c, "WebSocket", r.ec.message() + ": " + r.detail);
-  if (r.upgraded) c.worker.metrics.ws_handshake.observe(std::chrono::steady_clock::now() - started);
+  if (r.upgraded) {
+    c.worker.metrics.ws_handshake.observe(std::chrono::steady_clock::now() - started);
+    if (c.config().proxy.trusted) take_forwarded_client(r.forwarding, c);
+  }
   if (r.refused) log::debug("#{} {}: not an upgrade for us ({}); to the fallback", c.id, c.peer, r.detail);
   co_return ws_outcome<Next>{std::move(r.upgraded), std::move(r.refused), std::move(r.already_read)};
 }

@@ -33,6 +33,7 @@ struct worker_state {
   net::resolver_cache resolver;
   rate_limit connect_failure_reports{std::chrono::seconds(1)};
   rate_limit handshake_failure_reports{std::chrono::seconds(1)};
+  rate_limit proxy_refusal_reports{std::chrono::seconds(1)};
   uot::flow_budget* udp_flows = nullptr;  // uot: the process's udp-max-flows, shared by the workers
   std::uint64_t next_id;  // ids are unique across workers: index, index + count, ...
   unsigned id_stride;
@@ -63,7 +64,10 @@ struct connection {
   runtime_ptr runtime;
   worker_state& worker;
   std::uint64_t id;
-  peer_name peer;
+  peer_name peer;  // the client: the TCP peer, or who a trusted balancer says it is
+  // With proxy-protocol=: the address the client connected to (ours, or the one its PROXY
+  // header names), the destination of the header we send.
+  std::optional<tcp::endpoint> destination;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   net::traffic traffic;  // the relay's bytes (0: upstream), also added to the worker's totals
   metrics::end_reason ending = metrics::end_reason::aborted;  // until a step says otherwise

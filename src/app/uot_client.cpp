@@ -2,6 +2,7 @@
 #include "app/uot_client.hpp"
 
 #include "app/client_tunnel.hpp"
+#include "app/proxy_steps.hpp"
 #include "app/uot_flow.hpp"
 #include "core/completion_latch.hpp"
 #include "core/report_exception.hpp"
@@ -105,7 +106,7 @@ awaitable<void> carry_flow(Tunnel& tunnel, client_flow& f, udp::socket& socket) 
 
 awaitable<void> run_flow(client_flow& f, uot_client& owner) {
   auto [ec, outbound] = co_await connect_logged(f.c, f.c.config().remote);
-  if (ec) {
+  if (ec || co_await send_proxy_header(outbound, f.c, true)) {
     f.control.end(flow_end::no_remote);
     co_return;
   }
@@ -187,6 +188,12 @@ client_flow* uot_client::start_flow(const udp::endpoint& from) {
     return nullptr;
   }
   connection c{worker_.runtimes.current(), worker_, worker_.take_id(), peer_name(from)};
+  if (c.config().proxy.send) {
+    // The address the source sent to: our socket's (its wildcard, if it listens on one).
+    error_code ec;
+    const auto local = socket_.local_endpoint(ec);
+    if (!ec) c.destination = tcp::endpoint(local.address(), local.port());
+  }
   auto flow = std::make_unique<client_flow>(socket_.get_executor(), from, std::move(c), std::move(*slot));
   client_flow& f = *flow;
   flows_.emplace(from, std::move(flow));

@@ -117,10 +117,12 @@ std::span<std::byte> receive_scratch();
 
 // Reads records from `tunnel` and sends each datagram on `socket` (to `to`, or to the
 // connected peer when `to` is null), in order, until the tunnel ends or sends a bad
-// record. A datagram the kernel refuses is dropped and counted, as UDP may.
+// record. A datagram the kernel refuses is dropped and counted, as UDP may. Each datagram
+// sent starts with `prefix` (a PROXY header), if any.
 template <class Tunnel>
 awaitable<flow_end> records_to_udp(Tunnel& tunnel, udp::socket& socket, const udp::endpoint* to,
-                                   flow_control& control, flow_counts& counts) {
+                                   flow_control& control, flow_counts& counts,
+                                   std::span<const std::byte> prefix = {}) {
   uot::record_reader reader;
   for (;;) {
     auto [ec, n] = co_await tunnel.read_some(reader.prepare());
@@ -128,7 +130,7 @@ awaitable<flow_end> records_to_udp(Tunnel& tunnel, udp::socket& socket, const ud
     // Bounded: at most one datagram per two bytes just read.
     while (const auto datagram = reader.next()) {
       control.touch();
-      const auto send_ec = co_await net::send_datagram(socket, *datagram, to);
+      const auto send_ec = co_await net::send_datagram(socket, *datagram, to, prefix);
       if (send_ec)
         counts.drop(metrics::udp_drop::send_failed);
       else

@@ -2,6 +2,7 @@
 // kaminaris with uot: each tunnel connection is one UDP flow, with its own connected UDP
 // socket to the remote. Records from the tunnel become datagrams, and datagrams from the
 // remote become records, batched so that a burst costs one tunnel write.
+#include "app/proxy_steps.hpp"
 #include "app/server_tunnel.hpp"
 #include "app/session.hpp"
 #include "app/uot_flow.hpp"
@@ -25,12 +26,16 @@ constexpr std::size_t batch_bytes = batch_soft_limit + largest_record;
 
 struct server_flow {
   server_flow(const asio::any_io_executor& ex, udp::socket socket, const opt::uot_config& cfg,
-              metrics::worker_metrics& totals)
-      : remote(std::move(socket)), control(ex, cfg.udp_timeout), counts(totals, metrics::direction::downstream) {}
+              metrics::worker_metrics& totals, std::vector<std::byte> header)
+      : remote(std::move(socket)), control(ex, cfg.udp_timeout), counts(totals, metrics::direction::downstream),
+        proxy_header(std::move(header)) {}
 
   udp::socket remote;  // connected: only the remote's datagrams arrive here
   flow_control control;
   flow_counts counts;
+  // proxy-protocol=v2: the DGRAM header that starts every datagram to the remote (the
+  // same for the whole flow: one client, one destination). Empty without it.
+  std::vector<std::byte> proxy_header;
 };
 
 // Ends the flow: the receive loop is woken, and a tunnel write that may be stuck is
@@ -45,7 +50,7 @@ void stop_flow(Tunnel& tunnel, server_flow& f, flow_end why) {
 
 template <class Tunnel>
 awaitable<void> tunnel_to_remote(Tunnel& tunnel, server_flow& f) {
-  const flow_end why = co_await records_to_udp(tunnel, f.remote, nullptr, f.control, f.counts);
+  const flow_end why = co_await records_to_udp(tunnel, f.remote, nullptr, f.control, f.counts, f.proxy_header);
   stop_flow(tunnel, f, why);
 }
 
@@ -131,7 +136,8 @@ awaitable<void> carry_datagrams(Tunnel& tunnel, connection& c) {
     tunnel.abort();
     co_return;
   }
-  server_flow f(ex, std::move(socket), *c.config().uot, c.worker.metrics);
+  server_flow f(ex, std::move(socket), *c.config().uot, c.worker.metrics,
+                c.config().proxy.send ? proxy_header_for(c, true) : std::vector<std::byte>{});
   c.worker.metrics.udp_flows_created.add();
   completion_latch children(ex, 2);
   const auto on_child_end = [&](std::exception_ptr e) {
@@ -163,6 +169,8 @@ awaitable<void> carry_datagrams(Tunnel& tunnel, connection& c) {
 }  // namespace
 
 awaitable<void> uot_server_session(tcp::socket inbound, connection c) {
+  if (c.config().proxy.accept && !co_await accept_proxy_header(inbound, c)) co_return;
+  note_destination(inbound, c);
   const auto slot = uot::take_slot(*c.worker.udp_flows);  // held until the tunnel ends
   if (!slot) {
     c.end(metrics::end_reason::refused);

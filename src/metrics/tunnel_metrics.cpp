@@ -18,6 +18,7 @@ std::string_view to_string(end_reason r) noexcept {
     case end_reason::half_close_timeout: return "half_close_timeout";
     case end_reason::refused: return "refused";
     case end_reason::fallback: return "fallback";
+    case end_reason::proxy_refused: return "proxy_refused";
     case end_reason::aborted: return "aborted";
   }
   return "aborted";

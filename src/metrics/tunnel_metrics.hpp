@@ -24,6 +24,7 @@ enum class end_reason : std::uint8_t {
   half_close_timeout,    // half-close-timeout
   refused,               // refused by a limit (udp-max-flows)
   fallback,              // not our upgrade: relayed to the fallback site
+  proxy_refused,         // accept-proxy: no valid PROXY header, or not from trusted=
   aborted,               // cut by the process stopping, or an internal error
 };
 inline constexpr std::size_t end_reason_count = static_cast<std::size_t>(end_reason::aborted) + 1;

@@ -2,6 +2,8 @@
 #include "net/udp_socket.hpp"
 
 #include <fmt/core.h>
+
+#include <array>
 #include <sys/socket.h>
 
 namespace kmr::net {
@@ -50,8 +52,11 @@ std::tuple<error_code, udp::socket> connect_udp_first(const asio::any_io_executo
   return {ec, udp::socket(ex)};
 }
 
-awaitable<error_code> send_datagram(udp::socket& s, std::span<const std::byte> datagram, const udp::endpoint* to) {
-  const auto buffer = asio::buffer(datagram.data(), datagram.size());
+awaitable<error_code> send_datagram(udp::socket& s, std::span<const std::byte> datagram, const udp::endpoint* to,
+                                    std::span<const std::byte> prefix) {
+  // One datagram from two pieces (sendmsg's gather), never a copy.
+  const std::array<asio::const_buffer, 2> buffer = {asio::buffer(prefix.data(), prefix.size()),
+                                                    asio::buffer(datagram.data(), datagram.size())};
   error_code ec;
   // Bounded: a socket that stays full this long is congested, and UDP may drop.
   for (int attempt = 0; attempt < 4; ++attempt) {

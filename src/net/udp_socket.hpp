@@ -24,7 +24,9 @@ std::tuple<error_code, udp::socket> connect_udp_first(const asio::any_io_executo
 // Sends one datagram: to `to`, or to the connected peer when `to` is null. Waits for room
 // only when the socket buffer is full, a few times at most. Errors are the kernel's (for
 // example ECONNREFUSED after an ICMP "port unreachable"); the caller drops the datagram.
-awaitable<error_code> send_datagram(udp::socket& s, std::span<const std::byte> datagram, const udp::endpoint* to);
+// `prefix`, if any, goes first in the same datagram (a PROXY header).
+awaitable<error_code> send_datagram(udp::socket& s, std::span<const std::byte> datagram, const udp::endpoint* to,
+                                    std::span<const std::byte> prefix = {});
 
 // "1.2.3.4:53" or "[::1]:53".
 std::string to_string(const udp::endpoint& ep);

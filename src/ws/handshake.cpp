@@ -174,6 +174,26 @@ std::string error_response(int status) {
 //  (426 with our version, RFC 6455 §4.4), a key of 16 base64 bytes (400, RFC 6455 §4.1).
 //  Host and path come before the WebSocket headers so that a prober who misses either
 //  sees only a 404, as from any web server.
+namespace {
+
+void append_field(std::string& into, std::string_view value) {
+  if (!into.empty()) into += ", ";
+  into += value;
+}
+
+// The forwarding headers of a complete header block, several lines of a name joined.
+forwarding_headers collect_forwarding(const head_block& head) {
+  forwarding_headers out;
+  for (const auto& h : head.fields) {
+    if (iequals(h.name, "x-forwarded-for")) append_field(out.x_forwarded_for, h.value);
+    else if (iequals(h.name, "x-real-ip")) append_field(out.x_real_ip, h.value);
+    else if (iequals(h.name, "forwarded")) append_field(out.forwarded, h.value);
+  }
+  return out;
+}
+
+}  // namespace
+
 request_result parse_upgrade_request(std::string_view bytes_so_far, std::string_view expected_host,
                                      std::string_view expected_path, const request_limits& limits) {
   const head_block head = detail::scan_head(bytes_so_far, detail::start_line_kind::request,
@@ -203,6 +223,7 @@ request_result parse_upgrade_request(std::string_view bytes_so_far, std::string_
   ok.status = parse_status::ok;
   ok.header_size = head.size;
   ok.key = std::string(f.key);
+  ok.forwarding = collect_forwarding(head);
   return ok;
 }
 

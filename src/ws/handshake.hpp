@@ -30,10 +30,17 @@ struct request_limits {
   std::size_t max_headers = 100;      // CDNs add many (DESIGN.md §2)
 };
 
+// What reverse proxies and CDNs add to say who the client was (ws/forwarded_for.hpp judges
+// them). Each is "" when absent; several lines of one name are joined with ", ".
+struct forwarding_headers {
+  std::string x_forwarded_for, x_real_ip, forwarded;
+};
+
 struct request_result {
   parse_status status = parse_status::need_more;
   std::size_t header_size = 0;  // ok: bytes of the header block; later bytes are the caller's
   std::string key;              // ok: Sec-WebSocket-Key, as sent (for accept_key)
+  forwarding_headers forwarding;  // ok: as sent
   int http_status = 0;          // reject: 400, 404, 405, 426, 431 or 505
   std::string reason;           // reject: a short text for the log
 };

@@ -79,6 +79,7 @@ struct server_upgrade {
   error_code ec;
   std::string detail;  // why, for the log
   std::optional<stream<Next>> upgraded;
+  forwarding_headers forwarding;  // upgraded: who the proxies in front say the client is
   // Refused and a fallback is configured: the connection, untouched (no HTTP error was
   // sent), and every byte read from it, for the fallback server.
   std::optional<Next> refused;
@@ -96,7 +97,7 @@ awaitable<server_upgrade<Next>> accept_upgrade(Next next, const opt::ws_config& 
     auto [ec, n] = co_await next.read_some(detail::space_after(buf.get(), used));
     if (n == 0) {
       if (cfg.fallback && used > 0) break;  // let the real web server judge a cut request
-      co_return server_upgrade<Next>{ec ? ec : asio::error::eof, "reading the upgrade request", {}, {}, {}};
+      co_return server_upgrade<Next>{ec ? ec : asio::error::eof, "reading the upgrade request", {}, {}, {}, {}};
     }
     used += n;
     r = parse_upgrade_request(std::string_view(buf.get(), used), cfg.host, cfg.path);
@@ -109,17 +110,18 @@ awaitable<server_upgrade<Next>> accept_upgrade(Next next, const opt::ws_config& 
   }
   if (r.status == parse_status::ok) {
     std::string response = server_response(accept_key(r.key));
-    if (auto ec = co_await detail::write_text(next, response)) co_return server_upgrade<Next>{ec, "sending the 101", {}, {}, {}};
+    if (auto ec = co_await detail::write_text(next, response)) co_return server_upgrade<Next>{ec, "sending the 101", {}, {}, {}, {}};
     auto rest = detail::bytes_after(buf.get(), used, r.header_size);
-    co_return server_upgrade<Next>{{}, {}, stream<Next>(std::move(next), role::server, cfg.mask, std::move(rest)), {}, {}};
+    co_return server_upgrade<Next>{{}, {}, stream<Next>(std::move(next), role::server, cfg.mask, std::move(rest)),
+                                   std::move(r.forwarding), {}, {}};
   }
   if (cfg.fallback) {
-    co_return server_upgrade<Next>{errc::ws_bad_request, r.reason, {}, std::move(next), std::string(buf.get(), used)};
+    co_return server_upgrade<Next>{errc::ws_bad_request, r.reason, {}, {}, std::move(next), std::string(buf.get(), used)};
   }
   std::string reply = error_response(r.http_status ? r.http_status : 400);
   co_await detail::write_text(next, reply);
   co_await next.send_end_of_stream();
-  co_return server_upgrade<Next>{errc::ws_bad_request, std::to_string(r.http_status) + " " + r.reason, {}, {}, {}};
+  co_return server_upgrade<Next>{errc::ws_bad_request, std::to_string(r.http_status) + " " + r.reason, {}, {}, {}, {}};
 }
 
 }  // namespace kmr::ws
