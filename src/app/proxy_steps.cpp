@@ -18,6 +18,9 @@ namespace {
 
 struct header_read {
   proxy::parse_result parsed;  // complete, or invalid with its reason
+  // Closed before sending a byte: a balancer's TCP health check or a port scan, not a
+  // client that got the protocol wrong. Counted, but logged at debug only.
+  bool closed_silently = false;
 };
 
 header_read refused(std::string why) {
@@ -54,7 +57,12 @@ awaitable<header_read> read_header(tcp::socket& socket) {
     const ssize_t seen = ::recv(fd, buffer.data() + taken, buffer.size() - taken, MSG_PEEK | MSG_DONTWAIT);
     if (seen < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
     if (seen < 0) co_return refused(std::generic_category().message(errno));
-    if (seen == 0) co_return refused(taken == 0 ? "closed before a PROXY header" : "closed inside the PROXY header");
+    if (seen == 0 && taken == 0) {
+      auto r = refused("closed before sending anything");
+      r.closed_silently = true;
+      co_return r;
+    }
+    if (seen == 0) co_return refused("closed inside the PROXY header");
     const std::size_t have = taken + static_cast<std::size_t>(seen);
     header_read r{proxy::parse(std::span<const std::byte>(buffer.data(), have))};
     if (r.parsed.status == proxy::parse_status::invalid) co_return r;
@@ -65,8 +73,12 @@ awaitable<header_read> read_header(tcp::socket& socket) {
   }
 }
 
-void report_refusal(connection& c, const std::string& why) {
+void report_refusal(connection& c, const std::string& why, bool quietly = false) {
   c.end(metrics::end_reason::proxy_refused);
+  if (quietly) {
+    log::debug("#{} {}: refused (accept-proxy): {}", c.id, c.peer, why);
+    return;
+  }
   if (const auto suppressed = c.worker.proxy_refusal_reports.allow())
     log::warn("#{} {}: refused (accept-proxy): {}{}", c.id, c.peer, why, suppressed_note(*suppressed));
 }
@@ -89,7 +101,7 @@ awaitable<bool> accept_proxy_header(tcp::socket& inbound, connection& c) {
   }
   const auto& parsed = r.value.parsed;
   if (parsed.status != proxy::parse_status::complete) {
-    report_refusal(c, parsed.error);
+    report_refusal(c, parsed.error, r.value.closed_silently);
     co_return false;
   }
   if (!parsed.value.local) {

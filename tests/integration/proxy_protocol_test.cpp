@@ -5,6 +5,8 @@
 // (uot). The far end is an echo server, so what it received comes back to the test: the
 // header first, then the payload, each checked byte for byte.
 #include "proxy/proxy_header.hpp"
+#include "support/http_get.hpp"
+#include "support/log_lines.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tcp_client.hpp"
 #include "support/tunnel_pair.hpp"
@@ -119,6 +121,17 @@ TEST(ProxyProtocol, ClientSendsV2WithTheApplicationsAddress) {
   EXPECT_EQ(echoed(c.fd.get(), to_bytes("ping"), expected.size()), expected) << client.process->diagnostics();
 }
 
+TEST(ProxyProtocol, ClientAcceptsAHeaderAndPassesItsAddressOn) {
+  loopback_server echo;
+  auto client = start_binary(client_bin, "127.0.0.1:0", echo.address(), "accept-proxy;proxy-protocol=v1");
+  auto c = connect_from("127.0.0.1", client.port);
+  bytes sent = v2_header("198.51.100.4", 4242, 443);
+  sent.push_back('?');
+  // The destination passed on is the one the balancer's header names, not ours.
+  const std::string expected = "PROXY TCP4 198.51.100.4 127.0.0.1 4242 443\r\n?";
+  EXPECT_EQ(echoed(c.fd.get(), sent, expected.size()), expected) << client.process->diagnostics();
+}
+
 struct transport {
   const char* name;
   std::string options;  // the same on both ends, as a SIP003 host would pass
@@ -212,9 +225,25 @@ TEST(AcceptProxy, NoHeader_IsClosedAndReported) {
       << server.process->diagnostics();
 }
 
+TEST(AcceptProxy, ClosedBeforeAByte_IsNotWarnedAbout) {
+  // A balancer's TCP health check connects and closes; only a peer that sends something
+  // else than a header is warned about. One worker, so the two are handled in order.
+  loopback_server echo;
+  auto server = server_with(echo, "accept-proxy;threads=1");
+  connect_from("127.0.0.1", server.port);  // closed at once
+  auto c = connect_from("127.0.0.1", server.port);
+  ASSERT_TRUE(send_all(c.fd.get(), to_bytes("SSH-2.0-probe\r\n"), after(5s)));
+  expect_refused(c.fd.get(), echo, server);
+  const auto line = server.process->wait_for_line_containing("refused (accept-proxy)", after(5s));
+  ASSERT_TRUE(line) << server.process->diagnostics();
+  EXPECT_EQ(line->find("closed before"), std::string::npos) << *line;
+  EXPECT_EQ(count_lines_containing(server.process->stderr_text(), "refused (accept-proxy)"), 1u)
+      << server.process->diagnostics();
+}
+
 TEST(AcceptProxy, MalformedHeaders_AreClosed) {
   loopback_server echo;
-  auto server = server_with(echo, "accept-proxy");
+  auto server = server_with(echo, "accept-proxy;metrics=127.0.0.1:0");
   const std::vector<bytes> hostile = {
       to_bytes("PROXY TCP4 1.2.3.4\r\n"),
       to_bytes("PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n"),
@@ -233,6 +262,20 @@ TEST(AcceptProxy, MalformedHeaders_AreClosed) {
   bytes sent = v2_header("198.51.100.4", 1, 2);
   sent.push_back('!');
   EXPECT_EQ(echoed(good.fd.get(), sent, 1), "!") << server.process->diagnostics();
+  // Each refusal is counted by its reason.
+  const auto metrics_line = server.process->wait_for_line_containing("metrics: http://", after(5s));
+  ASSERT_TRUE(metrics_line);
+  const std::string series =
+      "kaminari_connections_ended_total{side=\"server\",transport=\"tcp\",reason=\"proxy_refused\"}";
+  std::optional<double> refused;
+  for (const auto d = after(10s); clock::now() < d;) {  // the last refusal may still be ending
+    const auto reply = http_get("127.0.0.1", metrics_port_of(*metrics_line), "/metrics", after(5s));
+    ASSERT_TRUE(reply);
+    refused = sample_value(reply->body, series);
+    if (refused == static_cast<double>(hostile.size())) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(refused, static_cast<double>(hostile.size()));
 }
 
 TEST(AcceptProxy, PeerOutsideTrusted_IsClosedWithoutReading) {
