@@ -23,6 +23,19 @@ std::string uot_banner(const opt::tunnel_config& cfg) {
                      cfg.role == opt::side::client ? "listen" : "remote", timeout, cfg.uot->max_flows);
 }
 
+// "proxy: accept from 127.0.0.1/32, forwarded-for from 127.0.0.1/32, send v1": shown
+// only when a PROXY option is set, so an operator sees who is believed.
+std::string proxy_banner(const opt::tunnel_config& cfg) {
+  const auto& p = cfg.proxy;
+  const std::string who = p.trusted ? p.trusted->to_string() : "anyone";
+  std::string text;
+  const auto add = [&text](const std::string& part) { text += (text.empty() ? "" : ", ") + part; };
+  if (p.accept) add("accept from " + who);
+  if (p.trusted && cfg.ws && cfg.role == opt::side::server) add("forwarded-for from " + who);
+  if (p.send) add(std::string("send ") + opt::to_string(*p.send));
+  return text.empty() ? text : "proxy: " + text;
+}
+
 }  // namespace
 
 void print_banner(const runtime& r, const std::string& bound) {
@@ -37,6 +50,7 @@ void print_banner(const runtime& r, const std::string& bound) {
   if (cfg.tls) line(tls_banner(cfg));
   if (cfg.ws && cfg.role == opt::side::client) line(std::string("mask: ") + opt::to_string(cfg.ws->mask));
   if (cfg.uot) line(uot_banner(cfg));
+  if (const auto proxy = proxy_banner(cfg); !proxy.empty()) line(proxy);
   for (const auto& item : cfg.ignored_items) log::warn("ignoring unknown option '{}'", item);
   for (const auto& warning : cfg.warnings) log::warn("{}", warning);
   if (cfg.role == opt::side::server && !r.tls_description.empty()) log::info("{}", r.tls_description);
