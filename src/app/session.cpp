@@ -11,9 +11,9 @@
 namespace kmr::app {
 
 awaitable<std::tuple<error_code, tcp::socket>> connect_logged(connection& c, const opt::host_port& where) {
-  auto [ec, addresses] = co_await c.worker.resolver.resolve(where);
-  tcp::socket sock(co_await asio::this_coro::executor);
   const auto& limits = c.config().limits;
+  auto [ec, addresses] = co_await c.worker.resolver.resolve(where, limits.connect_timeout);
+  tcp::socket sock(co_await asio::this_coro::executor);
   if (!ec) std::tie(ec, sock) = co_await net::connect_first(addresses, limits.connect_timeout);
   if (ec) {
     c.end(ec == asio::error::timed_out ? metrics::end_reason::connect_timeout : metrics::end_reason::connect_failed);

@@ -111,7 +111,7 @@ awaitable<void> remote_to_tunnel(Tunnel& tunnel, server_flow& f) {
 // every address tried in turn. Failures are logged at most once a second per worker.
 awaitable<std::tuple<error_code, udp::socket>> open_remote(connection& c) {
   const auto ex = co_await asio::this_coro::executor;
-  auto [ec, addresses] = co_await c.worker.resolver.resolve(c.config().remote);
+  auto [ec, addresses] = co_await c.worker.resolver.resolve(c.config().remote, c.config().limits.connect_timeout);
   udp::socket socket(ex);
   if (!ec) std::tie(ec, socket) = net::connect_udp_first(ex, addresses);
   if (ec) {

@@ -101,7 +101,10 @@ consteval auto make_option_table() {
       {.name = "connect-timeout", .placeholder = "DUR", .default_text = "10s",
        .help = "deadline for connecting to the remote",
        .description = "deadline for each attempt to connect to the remote; every resolved address is tried in "
-                      "turn, each with this deadline. Must be more than 0"},
+                      "turn, each with this deadline. It also bounds the wait for the remote's name to resolve: "
+                      "connections to one name share one look-up, answers are kept for 5 s and failures for 2 s, "
+                      "so a name that does not resolve fails the connections at once instead of stalling them. "
+                      "Must be more than 0"},
       {.name = "handshake-timeout", .placeholder = "DUR", .default_text = "10s",
        .help = "deadline for TLS and the WebSocket upgrade",
        .description = "deadline for setting up the layers of one connection: TLS and the WebSocket upgrade "
