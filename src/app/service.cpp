@@ -2,6 +2,10 @@
 #include "app/service.hpp"
 
 #include "app/banner.hpp"
+#include "app/connection_limit.hpp"
+#include "net/nofile.hpp"
+
+#include <fmt/core.h>
 #include "app/control.hpp"
 #include "app/listeners.hpp"
 #include "app/metrics_service.hpp"
@@ -26,7 +30,12 @@ int serve(runtime_ptr first, const std::vector<sys::inherited_socket>& inherited
   // Before the workers: their flows hold slots of it until they are destroyed.
   uot::flow_budget udp_flows(config.uot ? config.uot->max_flows : 0);
   for (unsigned i = 0; i < config.threads; ++i) workers.emplace_back(runtimes, i, config.threads);
-  for (auto& w : workers) w.state().udp_flows = &udp_flows;
+  slot_budget connections(config.max_connections ? config.max_connections
+                                                 : default_max_connections(net::nofile_limit(), config));
+  for (auto& w : workers) {
+    w.state().udp_flows = &udp_flows;
+    w.state().connections = &connections;
+  }
   if (!open_listeners(workers, config, inherited)) return exit_runtime_error;
   // Before the banner: a metrics= that cannot listen ends the process before it announces
   // anything. It serves once io runs.
@@ -38,6 +47,9 @@ int serve(runtime_ptr first, const std::vector<sys::inherited_socket>& inherited
   }
   const auto bound = workers.front().bound_address();
   print_banner(*first, bound);
+  if (!(config.uot && config.role == opt::side::client))  // kaminaric with uot accepts no connection
+    log::info("max connections: {}{}", connections.limit(),
+              config.max_connections ? "" : fmt::format(" (from the descriptor limit, {})", net::nofile_limit()));
   if (metrics_endpoint)
     log::info("metrics: http://{}/metrics", net::to_string(metrics_endpoint->local_endpoint()));
 

@@ -5,6 +5,7 @@
 #include "core/report_exception.hpp"
 #include "app/connection_log.hpp"
 #include "net/connect.hpp"
+#include "net/socket_options.hpp"
 
 #include <fmt/core.h>
 
@@ -57,6 +58,15 @@ connection::~connection() {
 
 void start_session(tcp::socket inbound, worker_state& worker) {
   connection c{worker.runtimes.current(), worker, worker.take_id(), peer_name(inbound)};
+  auto slot = take_slot(*worker.connections);  // held until the session ends
+  if (!slot) {
+    c.end(metrics::end_reason::refused);
+    if (const auto suppressed = worker.connection_limit_reports.allow())
+      log::warn("#{} {}: {} connections open (max-connections); refusing new ones{}", c.id, c.peer,
+                worker.connections->limit(), suppressed_note(*suppressed));
+    net::reset_on_close(inbound);  // at once, and a reset: the client must not wait or read an empty reply
+    return;
+  }
   const auto id = c.id;
   const auto& config = c.config();
   auto ex = inbound.get_executor();
@@ -64,7 +74,7 @@ void start_session(tcp::socket inbound, worker_state& worker) {
                  : config.uot                     ? uot_server_session(std::move(inbound), std::move(c))
                                                   : server_session(std::move(inbound), std::move(c));
   worker.open.fetch_add(1, std::memory_order_relaxed);
-  asio::co_spawn(ex, std::move(session), [id, &worker](std::exception_ptr e) {
+  asio::co_spawn(ex, std::move(session), [id, &worker, held = std::move(*slot)](std::exception_ptr e) {
     worker.open.fetch_sub(1, std::memory_order_relaxed);
     if (e) report_exception(fmt::format("#{}", id), e);
   });

@@ -13,6 +13,7 @@
 #include "net/relay_watch.hpp"
 #include "net/resolver.hpp"
 #include "tls/session_store.hpp"
+#include "core/slot_budget.hpp"
 #include "uot/flow_budget.hpp"
 
 #include <atomic>
@@ -35,6 +36,8 @@ struct worker_state {
   rate_limit handshake_failure_reports{std::chrono::seconds(1)};
   rate_limit proxy_refusal_reports{std::chrono::seconds(1)};
   uot::flow_budget* udp_flows = nullptr;  // uot: the process's udp-max-flows, shared by the workers
+  slot_budget* connections = nullptr;     // the process's max-connections, shared by the workers
+  rate_limit connection_limit_reports{std::chrono::seconds(1)};
   std::uint64_t next_id;  // ids are unique across workers: index, index + count, ...
   unsigned id_stride;
   // Connections (or UDP flows) open now. Written by this worker once per connection,

@@ -16,4 +16,10 @@ long raise_nofile_limit() noexcept {
   return lim.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long>(lim.rlim_cur);
 }
 
+long nofile_limit() noexcept {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return -1;
+  return static_cast<long>(lim.rlim_cur);
+}
+
 }  // namespace kmr::net

@@ -9,4 +9,7 @@ namespace kmr::net {
 // or -1 if it could not be read.
 long raise_nofile_limit() noexcept;
 
+// The soft RLIMIT_NOFILE now, or -1 if it is unlimited or cannot be read.
+long nofile_limit() noexcept;
+
 }  // namespace kmr::net

@@ -31,11 +31,12 @@ class pipe_pool {
   // Takes back an EMPTY pipe; a pipe that may hold bytes must be closed instead.
   void release(pipe_fds p) noexcept;
   static void close(pipe_fds p) noexcept;
+  static constexpr std::size_t max_idle_pipes = 64;  // kept per thread for reuse
 
   ~pipe_pool();
 
  private:
-  static constexpr std::size_t max_idle = 64;
+  static constexpr std::size_t max_idle = max_idle_pipes;
   std::vector<pipe_fds> idle_;
 };
 

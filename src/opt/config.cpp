@@ -211,6 +211,13 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
   auto threads = read_threads(options);
   if (!threads) return unexpected(threads.error());
   c.threads = *threads;
+  if (const auto text = options.value(known_key("max-connections"))) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 10'000'000)
+      return fail(known_key("max-connections"), fmt::format("'{}' is not a connection count (1-10000000)", *text));
+    c.max_connections = n;
+  }
 
   if (const auto l = options.value(known_key("log"))) {
     const auto parsed = log::parse_level(*l);

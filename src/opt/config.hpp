@@ -86,6 +86,7 @@ struct tunnel_config {
   host_port listen;
   host_port remote;
   unsigned threads = 1;
+  std::size_t max_connections = 0;  // max-connections=; 0: derived from the descriptor limit at start
   log::level log_level = log::level::info;
   relay_limits limits;
   // TLS and WebSocket set-up together must finish within this (default 10 s).

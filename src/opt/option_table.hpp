@@ -95,6 +95,14 @@ consteval auto make_option_table() {
        .help = "worker threads, each with its own listener",
        .description = "worker threads, 1–256. Each runs its own event loop with its own listener on the same "
                       "port (`SO_REUSEPORT`); the kernel spreads new connections across them"},
+      {.name = "max-connections", .placeholder = "N", .default_text = "from the descriptor limit",
+       .help = "connections open at once; beyond it new ones are refused",
+       .description = "TCP connections open at once in the whole process, 1–10000000. One more is accepted and "
+                      "closed at once with a reset (counted as `refused`, and warned about at most once a second), "
+                      "so the process never runs out of descriptors, which would fail connections at random. "
+                      "The default is what the descriptor limit allows: at start-up the soft limit is raised to "
+                      "the hard one, a reserve is kept, and each connection is counted for its two sockets, plus "
+                      "two pipes when it may splice (`tcp` and `ws` without `tls`). The banner shows the figure"},
       {.name = "log", .placeholder = "LEVEL", .default_text = "info", .help = "error, warn, info or debug",
        .description = "`error`, `warn`, `info` or `debug`. The start-up banner is always printed; `debug` adds "
                       "one line when each connection starts and ends. Nothing is ever logged per chunk of data"},

@@ -238,7 +238,7 @@ const std::map<std::string_view, std::string_view> sample_values = {
     {"backoff", "7s"},
     {"ws", ""}, {"host", "a.example"}, {"path", "/t"}, {"mask", "fixed"}, {"fallback", "127.0.0.1:8080"},
     {"tls", ""}, {"sni", "a.example"}, {"alpn", "h2"}, {"insecure", ""}, {"ca", "/etc/ca.pem"}, {"0rtt", ""},
-    {"cert", "/c.pem"}, {"key", "/k.pem"}, {"servername", "s.example"}, {"ocsp", "/o.der"}, {"threads", "2"},
+    {"cert", "/c.pem"}, {"key", "/k.pem"}, {"servername", "s.example"}, {"ocsp", "/o.der"}, {"threads", "2"}, {"max-connections", "9"},
     {"log", "debug"}, {"connect-timeout", "1s"}, {"handshake-timeout", "2s"}, {"idle-timeout", "3s"},
     {"half-close-timeout", "4s"}, {"keepalive", "5s"}, {"uot", ""}, {"udp-timeout", "6s"},
     {"udp-max-flows", "7"}, {"drain", "8s"}, {"reload", "watch"}, {"metrics", "127.0.0.1:9100"},
