@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::size_t reply_size = 1536 * 1024;  // more than the socket buffers hold
 
-TEST(HalfClose, ReplyArrivesAfterClientShutdown_1MiB) {
+TEST(HalfClose, ReplyArrivesAfterClientShutdown_1536KiB) {
   // The server starts its reply only after it sees our EOF, so the whole reply flows
   // through a half-closed tunnel connection.
   loopback_server remote({.mode = server_mode::read_then_reply, .reply_bytes = reply_size, .reply_seed = 11});
@@ -32,7 +32,7 @@ TEST(HalfClose, ReplyArrivesAfterClientShutdown_1MiB) {
   EXPECT_EQ(records->front().received, digest_of(request));
 }
 
-TEST(HalfClose, ClientStillSendsAfterRemoteShutdown_1MiB) {
+TEST(HalfClose, ClientStillSendsAfterRemoteShutdown_1536KiBDown_2MiBUp) {
   // The remote replies and shuts down its write side first while it keeps reading: we
   // see EOF, and what we send afterwards must still reach it whole.
   loopback_server remote({.mode = server_mode::reply_then_read, .reply_bytes = reply_size, .reply_seed = 21});

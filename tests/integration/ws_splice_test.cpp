@@ -154,6 +154,8 @@ TEST_F(WsSplice, RealKey_SmallFramesAreUnmaskedIntoThePipe) {
   bytes want = a;
   want.insert(want.end(), b.begin(), b.end());
   EXPECT_EQ(receive(want.size()), want);
+  // Into the pipe, both: receive() would also have taken them by copying.
+  EXPECT_FALSE(answered(kind::copy_needed));
 }
 
 TEST_F(WsSplice, HeaderArrivingByteByByte_WaitsThenSplices) {
@@ -197,6 +199,9 @@ TEST_F(WsSplice, FragmentedMessage_ContinuationsAreSpliced) {
   bytes want = a;
   want.insert(want.end(), b.begin(), b.end());
   EXPECT_EQ(receive(want.size()), want);
+  // Spliced, continuation and all: receive() would also have taken them by copying.
+  EXPECT_FALSE(answered(kind::copy_needed));
+  EXPECT_GE(std::count(answers_.begin(), answers_.end(), kind::moved), 2);
 }
 
 TEST_F(WsSplice, CloseFrame_DeliversWhatCameFirst_ThenEndOfStream) {
