@@ -45,7 +45,8 @@ connection::connection(runtime_ptr snapshot, worker_state& w, std::uint64_t conn
 
 connection::connection(connection&& other) noexcept
     : runtime(std::move(other.runtime)), worker(other.worker), id(other.id), peer(other.peer),
-      started(other.started), traffic(other.traffic), ending(other.ending) {
+      started(other.started), traffic(other.traffic), ending(other.ending),
+      remote(other.remote) {
   other.owns_record_ = false;
 }
 
