@@ -43,7 +43,7 @@ void print_banner(const runtime& r, const std::string& bound) {
   const auto line = [](const std::string& text) { log::write_line(log::level::info, text); };
   line(fmt::format("{} {}", opt::program_name(cfg.role), version));
   line("listen: " + bound);
-  line("remote: " + cfg.remote.to_string());
+  line("remote: " + opt::to_string(cfg.remotes));
   line(layer_line(cfg));
   line(fmt::format("threads: {}", cfg.threads));
   if (cfg.ws) line(fmt::format("ws: host: {}, path: {}", cfg.ws->host, cfg.ws->path));

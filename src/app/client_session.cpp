@@ -14,7 +14,7 @@ void report_setup_failure(connection& c, const char* layer, const std::string& w
   c.end(std::string_view(layer) == "TLS" ? metrics::end_reason::tls_handshake_failed
                                          : metrics::end_reason::ws_handshake_failed);
   if (const auto suppressed = c.worker.handshake_failure_reports.allow())
-    log::warn("#{} {}: {} handshake with {} failed: {}{}", c.id, c.peer, layer, c.config().remote.to_string(), why,
+    log::warn("#{} {}: {} handshake with {} failed: {}{}", c.id, c.peer, layer, remote_text(c), why,
               suppressed_note(*suppressed));
 }
 
@@ -72,7 +72,7 @@ awaitable<void> client_session(tcp::socket inbound, connection c) {
   note_destination(inbound, c);
   net::tcp_stream app(std::move(inbound));
 
-  auto [ec, outbound] = co_await connect_logged(c, c.config().remote);
+  auto [ec, outbound] = co_await connect_to_remote(c);
   if (ec || co_await send_proxy_header(outbound, c)) {
     app.abort();  // a reset, not a FIN: the application must not mistake it for an empty reply
     co_return;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "app/connection_log.hpp"
 
+#include "app/session_steps.hpp"
 #include "core/log.hpp"
 
 #include <array>
@@ -12,7 +13,7 @@ void log_connection_end(const connection& c) noexcept {
   if (!log::enabled(log::level::info)) return;
   try {
     const std::string peer = c.peer.to_string();
-    const std::string remote = c.config().remote.to_string();
+    const std::string remote = remote_text(c);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
     // Milliseconds are plenty for a duration in a log line, and keep it short.
     const double duration = static_cast<double>(static_cast<std::int64_t>(seconds * 1000.0)) / 1000.0;

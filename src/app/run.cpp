@@ -23,7 +23,7 @@ expected<opt::tunnel_config, int> load_config(opt::side role, const opt::run_tun
     log::error("{}: options: {}", name, options.error().message);
     return unexpected(exit_usage_error);
   }
-  auto config = opt::make_config(role, request.listen, request.remote, *options);
+  auto config = opt::make_config(role, request.listen, request.remotes, *options);
   if (!config) {
     log::error("{}: option '{}': {}", name, config.error().key, config.error().message);
     return unexpected(exit_usage_error);

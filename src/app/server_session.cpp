@@ -55,7 +55,7 @@ namespace {
 // Connects to the remote and relays the (set up) tunnel stream to it.
 template <class Tunnel>
 awaitable<void> forward_to_remote(Tunnel& tunnel, connection& c) {
-  auto [ec, outbound] = co_await connect_logged(c, c.config().remote);
+  auto [ec, outbound] = co_await connect_to_remote(c);
   if (ec || co_await send_proxy_header(outbound, c)) {
     tunnel.abort();
     co_return;

@@ -46,7 +46,8 @@ connection::connection(runtime_ptr snapshot, worker_state& w, std::uint64_t conn
 
 connection::connection(connection&& other) noexcept
     : runtime(std::move(other.runtime)), worker(other.worker), id(other.id), peer(other.peer),
-      destination(other.destination), started(other.started), traffic(other.traffic), ending(other.ending) {
+      destination(other.destination), started(other.started), traffic(other.traffic), ending(other.ending),
+      remote(other.remote) {
   other.owns_record_ = false;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "app/peer_name.hpp"
+#include "app/remote_choice.hpp"
 #include "app/runtime.hpp"
 #include "app/runtime_slot.hpp"
 #include "core/asio.hpp"
@@ -38,6 +39,7 @@ struct worker_state {
   uot::flow_budget* udp_flows = nullptr;  // uot: the process's udp-max-flows, shared by the workers
   slot_budget* connections = nullptr;     // the process's max-connections, shared by the workers
   rate_limit connection_limit_reports{std::chrono::seconds(1)};
+  remote_choice remote_order;  // with a list of remotes: the roundrobin cursor, who is set aside
   std::uint64_t next_id;  // ids are unique across workers: index, index + count, ...
   unsigned id_stride;
   // Connections (or UDP flows) open now. Written by this worker once per connection,
@@ -74,6 +76,7 @@ struct connection {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   net::traffic traffic;  // the relay's bytes (0: upstream), also added to the worker's totals
   metrics::end_reason ending = metrics::end_reason::aborted;  // until a step says otherwise
+  const opt::host_port* remote = nullptr;  // the one of config().remotes connected to, once it is
 
   const opt::tunnel_config& config() const noexcept { return runtime->config; }
   void end(metrics::end_reason why) noexcept { ending = why; }

@@ -22,6 +22,16 @@ namespace kmr::app {
 // a second per worker) with the connection's id.
 awaitable<std::tuple<error_code, tcp::socket>> connect_logged(connection& c, const opt::host_port& where);
 
+// Connects to the remote: with a list (balance=), tries the worker's candidates in turn
+// until one connects, setting aside those that fail for backoff=. Sets c.remote to the
+// one used. Only when all fail is the connection ended connect_failed (or
+// connect_timeout). With one remote this is connect_logged itself, at no extra cost.
+awaitable<std::tuple<error_code, tcp::socket>> connect_to_remote(connection& c);
+
+// The remote a connection uses, for log lines: the one it connected to, or before that
+// (or when all failed) the whole list.
+std::string remote_text(const connection& c);
+
 // Runs a handshake step under the configured handshake deadline. On expiry the socket is
 // shut down in both directions, which makes the step fail at its next read or write. The
 // socket is named by its descriptor, taken before the step was created: the step owns

@@ -105,7 +105,7 @@ awaitable<void> carry_flow(Tunnel& tunnel, client_flow& f, udp::socket& socket) 
 }
 
 awaitable<void> run_flow(client_flow& f, uot_client& owner) {
-  auto [ec, outbound] = co_await connect_logged(f.c, f.c.config().remote);
+  auto [ec, outbound] = co_await connect_to_remote(f.c);
   if (ec || co_await send_proxy_header(outbound, f.c, true)) {
     f.control.end(flow_end::no_remote);
     co_return;

@@ -111,13 +111,14 @@ awaitable<void> remote_to_tunnel(Tunnel& tunnel, server_flow& f) {
 // every address tried in turn. Failures are logged at most once a second per worker.
 awaitable<std::tuple<error_code, udp::socket>> open_remote(connection& c) {
   const auto ex = co_await asio::this_coro::executor;
-  auto [ec, addresses] = co_await c.worker.resolver.resolve(c.config().remote, c.config().limits.connect_timeout);
+  c.remote = &c.config().remotes.front();  // one only: make_config refuses a list with uot here
+  auto [ec, addresses] = co_await c.worker.resolver.resolve(*c.remote, c.config().limits.connect_timeout);
   udp::socket socket(ex);
   if (!ec) std::tie(ec, socket) = net::connect_udp_first(ex, addresses);
   if (ec) {
     c.end(metrics::end_reason::connect_failed);
     if (const auto suppressed = c.worker.connect_failure_reports.allow())
-      log::warn("#{} {}: cannot reach {} over UDP: {}{}", c.id, c.peer, c.config().remote.to_string(), ec.message(),
+      log::warn("#{} {}: cannot reach {} over UDP: {}{}", c.id, c.peer, c.remote->to_string(), ec.message(),
                 suppressed_note(*suppressed));
     co_return std::tuple{ec, std::move(socket)};
   }

@@ -3,8 +3,12 @@
 
 #include "core/quoted_text.hpp"
 
+#include <fmt/core.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <algorithm>
 
 namespace kmr::opt {
 namespace {
@@ -93,6 +97,33 @@ expected<std::pair<std::string_view, std::string_view>, std::string> split_host_
   return std::pair{text.substr(0, colon), text.substr(colon + 1)};
 }
 
+// Splits `text` at each ',' and reads each item with `read`. One item is read as is, so
+// that a single address keeps its plain message; in a list, items are named by position.
+template <class Read>
+expected<std::vector<host_port>, std::string> read_list(std::string_view text, Read read) {
+  std::vector<host_port> out;
+  if (text.find(',') == std::string_view::npos) {
+    auto one = read(text);
+    if (!one) return unexpected(std::move(one).error());
+    out.push_back(std::move(*one));
+    return out;
+  }
+  for (std::size_t number = 1;; ++number) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    if (item.empty()) return unexpected(fmt::format("item {} is empty", number));
+    auto address = read(item);
+    if (!address) return unexpected(fmt::format("item {} ({}): {}", number, quoted_for_log(item), address.error()));
+    const auto earlier = std::find(out.begin(), out.end(), *address);
+    if (earlier != out.end())
+      return unexpected(fmt::format("item {} ({}) repeats item {}", number, quoted_for_log(item),
+                                    earlier - out.begin() + 1));
+    out.push_back(std::move(*address));
+    if (comma == std::string_view::npos) return out;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace
 
 bool host_port::host_is_ipv6_literal() const noexcept { return is_ipv6(host); }
@@ -134,6 +165,23 @@ expected<host_port, std::string> parse_host_port(std::string_view text) {
     return unexpected(quoted_for_log(text) + " is not host:port (IPv6 addresses go in brackets)");
   }
   return make_host_port(host, port);
+}
+
+expected<std::vector<host_port>, std::string> parse_host_port_list(std::string_view text) {
+  return read_list(text, [](std::string_view item) { return parse_host_port(item); });
+}
+
+std::string to_string(const std::vector<host_port>& list) {
+  std::string text;
+  for (const auto& a : list) {
+    if (!text.empty()) text += ',';
+    text += a.to_string();
+  }
+  return text;
+}
+
+expected<std::vector<host_port>, std::string> make_host_port_list(std::string_view hosts, std::string_view port) {
+  return read_list(hosts, [port](std::string_view host) { return make_host_port(host, port); });
 }
 
 }  // namespace kmr::opt

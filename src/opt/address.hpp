@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kmr::opt {
 
@@ -31,6 +32,17 @@ expected<host_port, std::string> parse_host_port(std::string_view text);
 // Builds an address from a separate host and port, as SIP003 passes them. The host may be
 // bare ("::1", "example.com") or bracketed ("[::1]").
 expected<host_port, std::string> make_host_port(std::string_view host, std::string_view port);
+
+// Parses a comma-separated list of addresses ("a:443,[::1]:444,b.example:443"), each as
+// parse_host_port does; a list of one is parse_host_port itself. An empty item, a bad one
+// or one listed twice is an error naming it by position ("item 2 ('x'): ...").
+expected<std::vector<host_port>, std::string> parse_host_port_list(std::string_view text);
+
+// The list as parse_host_port_list reads it: "a:443,[::1]:444".
+std::string to_string(const std::vector<host_port>& list);
+
+// As above, for SIP003: a comma-separated list of hosts ("a.example,::1") sharing one port.
+expected<std::vector<host_port>, std::string> make_host_port_list(std::string_view hosts, std::string_view port);
 
 // Parses a decimal port "0".."65535" with nothing else around it.
 expected<std::uint16_t, std::string> parse_port(std::string_view text);

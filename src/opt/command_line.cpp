@@ -22,9 +22,9 @@ expected<cli_request, usage_error> from_positional(std::span<const std::string> 
     return usage_failure(fmt::format("expected 3 arguments, got {}", args.size()), true);
   auto listen = parse_host_port(args[0]);
   if (!listen) return usage_failure(fmt::format("local address '{}': {}", args[0], listen.error()), false);
-  auto remote = parse_host_port(args[1]);
-  if (!remote) return usage_failure(fmt::format("remote address '{}': {}", args[1], remote.error()), false);
-  return cli_request{run_tunnel{std::move(*listen), std::move(*remote), args[2], false}};
+  auto remotes = parse_host_port_list(args[1]);
+  if (!remotes) return usage_failure(fmt::format("remote address '{}': {}", args[1], remotes.error()), false);
+  return cli_request{run_tunnel{std::move(*listen), std::move(*remotes), args[2], false}};
 }
 
 }  // namespace
@@ -41,8 +41,12 @@ expected<cli_request, usage_error> parse_command_line(side role, std::span<const
     auto& e = **sip003;
     // The server is the public end: it listens where the host says the remote is
     // (SS_REMOTE_*) and forwards to the host's own port (SS_LOCAL_*).
-    if (role == side::server) return cli_request{run_tunnel{e.remote, e.local, e.options, true}};
-    return cli_request{run_tunnel{e.local, e.remote, e.options, true}};
+    if (role == side::server) {
+      if (e.remotes.size() > 1)
+        return usage_failure("SS_REMOTE_HOST: kaminaris listens on one host; a list of hosts is for kaminaric", false);
+      return cli_request{run_tunnel{e.remotes.front(), {e.local}, e.options, true}};
+    }
+    return cli_request{run_tunnel{e.local, e.remotes, e.options, true}};
   }
   if (!sip003 && args.size() != 3)  // a plugin host set some SS_* variables, but not right
     return usage_failure(sip003.error(), false);
@@ -66,7 +70,8 @@ std::string help_text(side role) {
                    "to <remote_addr>.\n";
   text +=
       "Addresses: 1.2.3.4:80, [::1]:80 or name:443. Names are resolved for each new connection\n"
-      "(cached for a few seconds) and every address is tried in turn.\n"
+      "(cached for a few seconds) and every address is tried in turn. <remote_addr> may be a\n"
+      "comma-separated list, a:443,b:443, used as balance= and backoff= say.\n"
       "\n"
       "<options> is one string of ';'-separated items, 'key=value' or flags; escape ';', '='\n"
       "and '\\' with a backslash. An empty string means plain TCP.\n"
@@ -79,7 +84,8 @@ std::string help_text(side role) {
       "SIGHUP reloads the TLS files without cutting a connection (docs/operations.md).\n"
       "\n"
       "As a shadowsocks SIP003 plugin, the addresses and options come from SS_LOCAL_HOST,\n"
-      "SS_LOCAL_PORT, SS_REMOTE_HOST, SS_REMOTE_PORT and SS_PLUGIN_OPTIONS.\n"
+      "SS_LOCAL_PORT, SS_REMOTE_HOST, SS_REMOTE_PORT and SS_PLUGIN_OPTIONS. For kaminaric,\n"
+      "SS_REMOTE_HOST may list hosts that share SS_REMOTE_PORT (a.example,b.example).\n"
       "See docs/options.md for the full reference.\n";
   return text;
 }

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace kmr::opt {
 
@@ -17,7 +18,7 @@ struct show_help {};
 struct show_version {};
 struct run_tunnel {
   host_port listen;     // where this process accepts connections
-  host_port remote;     // where it connects
+  std::vector<host_port> remotes;  // where it connects: one address, or a list (balance=)
   std::string options;  // the raw option string
   bool sip003 = false;  // addresses came from SS_* variables
 };

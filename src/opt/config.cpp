@@ -197,12 +197,13 @@ expected<std::pair<balance_mode, milliseconds>, option_error> read_balance(const
 
 }  // namespace
 
-expected<tunnel_config, option_error> make_config(side role, host_port listen, host_port remote,
+expected<tunnel_config, option_error> make_config(side role, host_port listen, std::vector<host_port> remotes,
                                                   const plugin_options& options) {
+  if (remotes.empty()) return fail("", "no remote address");
   tunnel_config c;
   c.role = role;
   c.listen = std::move(listen);
-  c.remote = std::move(remote);
+  c.remotes = std::move(remotes);
 
   auto ignored = check_items(options);
   if (!ignored) return unexpected(ignored.error());
@@ -268,6 +269,12 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, h
   auto uot = read_uot(options);
   if (!uot) return unexpected(uot.error());
   c.uot = *uot;
+  // The server's uot sends datagrams over one connected UDP socket, with no connect to
+  // fail and so nothing to fail over from.
+  if (role == side::server && c.uot && c.remotes.size() > 1)
+    return fail(known_key("uot"), fmt::format("<remote_addr> lists {} addresses: a list of remotes needs TCP; "
+                                              "uot on kaminaris takes one address",
+                                              c.remotes.size()));
   auto proxy = read_proxy(role, options, c.uot.has_value(), c.warnings);
   if (!proxy) return unexpected(proxy.error());
   c.proxy = std::move(*proxy);

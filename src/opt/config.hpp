@@ -84,7 +84,9 @@ const char* to_string(balance_mode m) noexcept;
 struct tunnel_config {
   side role = side::client;
   host_port listen;
-  host_port remote;
+  // Where connections go (<remote_addr>): never empty. Several are used as `balance`
+  // says; kaminaris with uot takes one.
+  std::vector<host_port> remotes;
   unsigned threads = 1;
   std::size_t max_connections = 0;  // max-connections=; 0: derived from the descriptor limit at start
   log::level log_level = log::level::info;
@@ -110,8 +112,9 @@ struct tunnel_config {
   std::vector<std::string> warnings;
 };
 
-// Checks every option; the error names the first offending option.
-expected<tunnel_config, option_error> make_config(side role, host_port listen, host_port remote,
+// Checks every option; the error names the first offending option. `remotes` holds at
+// least one address.
+expected<tunnel_config, option_error> make_config(side role, host_port listen, std::vector<host_port> remotes,
                                                   const plugin_options& options);
 
 // The layer stack as the original prints it: "[plain]", "[ws][plain]", "[ws][tls][plain]".

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kmr::opt {
 
@@ -18,7 +19,9 @@ env_lookup process_environment();
 
 struct sip003_env {
   host_port local;      // SS_LOCAL_HOST : SS_LOCAL_PORT
-  host_port remote;     // SS_REMOTE_HOST : SS_REMOTE_PORT
+  // SS_REMOTE_HOST : SS_REMOTE_PORT. As an extension, SS_REMOTE_HOST may list hosts
+  // ("a.example,b.example") that share the port: several remotes, for kaminaric only.
+  std::vector<host_port> remotes;
   std::string options;  // SS_PLUGIN_OPTIONS; empty when the variable is missing
 };
 

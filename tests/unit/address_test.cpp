@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 using kmr::opt::host_port;
 using kmr::opt::make_host_port;
+using kmr::opt::make_host_port_list;
 using kmr::opt::parse_host_port;
+using kmr::opt::parse_host_port_list;
 using kmr::opt::parse_port;
 using namespace std::string_literals;
 
@@ -152,4 +155,48 @@ TEST(HostPort, ClassifiesLiterals) {
   EXPECT_FALSE((host_port{"example.com", 1}).host_is_ip_literal());
   EXPECT_FALSE((host_port{"", 1}).host_is_ip_literal());
   EXPECT_FALSE((host_port{std::string(1000, ':'), 1}).host_is_ipv6_literal());
+}
+
+TEST(ParseHostPortList, ReadsEachItemInOrder) {
+  const auto l = parse_host_port_list("a.example:443,[::1]:444,10.0.0.1:80,::2:81");
+  ASSERT_TRUE(l) << l.error();
+  EXPECT_EQ(*l, (std::vector<host_port>{{"a.example", 443}, {"::1", 444}, {"10.0.0.1", 80}, {"::2", 81}}));
+  EXPECT_EQ(kmr::opt::to_string(*l), "a.example:443,[::1]:444,10.0.0.1:80,[::2]:81");
+}
+
+TEST(ParseHostPortList, OneItemIsParseHostPort) {
+  const auto l = parse_host_port_list("[::1]:80");
+  ASSERT_TRUE(l);
+  EXPECT_EQ(*l, (std::vector<host_port>{{"::1", 80}}));
+  // The message of a single address is unchanged.
+  EXPECT_EQ(parse_host_port_list("nowhere").error(), parse_host_port("nowhere").error());
+}
+
+TEST(ParseHostPortList, NamesTheEmptyOrBadItem) {
+  EXPECT_EQ(parse_host_port_list("a:1,,b:2").error(), "item 2 is empty");
+  EXPECT_EQ(parse_host_port_list(",a:1").error(), "item 1 is empty");
+  EXPECT_EQ(parse_host_port_list("a:1,").error(), "item 2 is empty");
+  EXPECT_EQ(parse_host_port_list(",").error(), "item 1 is empty");
+  const auto bad = parse_host_port_list("a:1,nowhere,b:2");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().rfind("item 2 ('nowhere'): ", 0), 0u) << bad.error();
+  const auto port = parse_host_port_list("a:1,b:99999");
+  ASSERT_FALSE(port);
+  EXPECT_EQ(port.error(), "item 2 ('b:99999'): '99999' is not a port (0-65535)");
+}
+
+TEST(ParseHostPortList, RejectsAnAddressListedTwice) {
+  EXPECT_EQ(parse_host_port_list("a:1,b:2,a:1").error(), "item 3 ('a:1') repeats item 1");
+  EXPECT_EQ(parse_host_port_list("[::1]:80,::1:80").error(), "item 2 ('::1:80') repeats item 1");
+  EXPECT_TRUE(parse_host_port_list("a:1,a:2"));  // another port is another remote
+}
+
+TEST(MakeHostPortList, SharesThePortAmongTheHosts) {
+  const auto l = make_host_port_list("a.example,::1,[::2],10.0.0.1", "8388");
+  ASSERT_TRUE(l) << l.error();
+  EXPECT_EQ(*l, (std::vector<host_port>{{"a.example", 8388}, {"::1", 8388}, {"::2", 8388}, {"10.0.0.1", 8388}}));
+  EXPECT_EQ(make_host_port_list("a,,b", "1").error(), "item 2 is empty");
+  EXPECT_EQ(make_host_port_list("a,a", "1").error(), "item 2 ('a') repeats item 1");
+  EXPECT_EQ(make_host_port_list("a,b c", "1").error().rfind("item 2 ('b c'): ", 0), 0u);
+  EXPECT_EQ(make_host_port_list("b c", "1").error(), make_host_port("b c", "1").error());
 }

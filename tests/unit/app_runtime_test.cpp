@@ -15,7 +15,7 @@ namespace {
 opt::tunnel_config config_of(std::string_view options, opt::side role) {
   auto parsed = opt::plugin_options::parse(options);
   EXPECT_TRUE(parsed) << options;
-  auto c = opt::make_config(role, {"127.0.0.1", 1}, {"127.0.0.1", 2}, *parsed);
+  auto c = opt::make_config(role, {"127.0.0.1", 1}, {{"127.0.0.1", 2}}, *parsed);
   EXPECT_TRUE(c) << options << ": " << (c ? "" : c.error().message);
   return c ? *c : opt::tunnel_config{};
 }

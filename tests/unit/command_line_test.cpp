@@ -38,9 +38,50 @@ TEST(CommandLine, TakesThreePositionalArguments) {
   ASSERT_TRUE(r);
   const auto& run = std::get<run_tunnel>(*r);
   EXPECT_EQ(run.listen.to_string(), "127.0.0.1:1");
-  EXPECT_EQ(run.remote.to_string(), "[::1]:2");
+  EXPECT_EQ(kmr::opt::to_string(run.remotes), "[::1]:2");
   EXPECT_EQ(run.options, "threads=1");
   EXPECT_FALSE(run.sip003);
+}
+
+TEST(CommandLine, TakesAListOfRemotes) {
+  for (const auto role : {side::client, side::server}) {
+    auto r = parse(role, {"127.0.0.1:1", "a.example:443,[::1]:444,b.example:443", ""});
+    ASSERT_TRUE(r) << r.error().message;
+    const auto& run = std::get<run_tunnel>(*r);
+    ASSERT_EQ(run.remotes.size(), 3u);
+    EXPECT_EQ(run.remotes[1], (kmr::opt::host_port{"::1", 444}));
+    EXPECT_EQ(kmr::opt::to_string(run.remotes), "a.example:443,[::1]:444,b.example:443");
+  }
+}
+
+TEST(CommandLine, NamesTheBadItemOfARemoteList) {
+  const auto message = [](std::string remote) {
+    auto r = parse(side::client, {"127.0.0.1:1", remote, ""});
+    EXPECT_FALSE(r) << remote;
+    return r ? std::string() : r.error().message;
+  };
+  EXPECT_EQ(message("a:1,,b:2"), "remote address 'a:1,,b:2': item 2 is empty");
+  EXPECT_EQ(message("a:1,b:2,"), "remote address 'a:1,b:2,': item 3 is empty");
+  EXPECT_EQ(message("a:1,a:1"), "remote address 'a:1,a:1': item 2 ('a:1') repeats item 1");
+  EXPECT_EQ(message("a:1,nowhere").rfind("remote address 'a:1,nowhere': item 2 ('nowhere'): ", 0), 0u)
+      << message("a:1,nowhere");
+}
+
+TEST(CommandLine, Sip003ClientTakesAListOfRemoteHosts) {
+  auto vars = plugin_vars;
+  vars["SS_REMOTE_HOST"] = "a.example,::1";
+  auto r = parse(side::client, {}, vars);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(kmr::opt::to_string(std::get<run_tunnel>(*r).remotes), "a.example:8388,[::1]:8388");
+}
+
+TEST(CommandLine, Sip003ServerListensOnOneRemoteHostOnly) {
+  auto vars = plugin_vars;
+  vars["SS_REMOTE_HOST"] = "a.example,::1";
+  auto r = parse(side::server, {}, vars);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.rfind("SS_REMOTE_HOST: ", 0), 0u) << r.error().message;
+  EXPECT_FALSE(r.error().show_usage);
 }
 
 TEST(CommandLine, WrongArgumentCountAsksForUsage) {
@@ -120,7 +161,7 @@ TEST(CommandLine, Sip003ClientListensOnLocal) {
   const auto& run = std::get<run_tunnel>(*r);
   EXPECT_TRUE(run.sip003);
   EXPECT_EQ(run.listen.to_string(), "127.0.0.1:1080");
-  EXPECT_EQ(run.remote.to_string(), "[::1]:8388");
+  EXPECT_EQ(kmr::opt::to_string(run.remotes), "[::1]:8388");
   EXPECT_EQ(run.options, "threads=1");
 }
 
@@ -129,7 +170,7 @@ TEST(CommandLine, Sip003ServerSwapsLocalAndRemote) {
   ASSERT_TRUE(r);
   const auto& run = std::get<run_tunnel>(*r);
   EXPECT_EQ(run.listen.to_string(), "[::1]:8388");
-  EXPECT_EQ(run.remote.to_string(), "127.0.0.1:1080");
+  EXPECT_EQ(kmr::opt::to_string(run.remotes), "127.0.0.1:1080");
 }
 
 TEST(CommandLine, Sip003IgnoresTheVpnFlag) {

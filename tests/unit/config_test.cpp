@@ -18,7 +18,7 @@ kmr::expected<kmr::opt::tunnel_config, kmr::opt::option_error> config_of(std::st
                                                                        side role = side::client) {
   auto options = plugin_options::parse(text);
   EXPECT_TRUE(options) << text;
-  return make_config(role, {"127.0.0.1", 1}, {"127.0.0.1", 2}, *options);
+  return make_config(role, {"127.0.0.1", 1}, {{"127.0.0.1", 2}}, *options);
 }
 
 std::string failing_key(std::string_view text) {
@@ -379,6 +379,29 @@ TEST(ProxyOptions, V1CannotCarryDatagramsFromAUotServer) {
   EXPECT_EQ(c.error().key, "proxy-protocol");
   EXPECT_TRUE(config_of("uot;proxy-protocol=v2", side::server));
   EXPECT_TRUE(config_of("uot;proxy-protocol=v1", side::client));  // the tunnel's TCP connection carries it
+}
+
+TEST(ProxyOptions, AUotServerTakesOneRemote) {
+  auto options = plugin_options::parse("uot");
+  ASSERT_TRUE(options);
+  const std::vector<kmr::opt::host_port> two = {{"127.0.0.1", 2}, {"127.0.0.1", 3}};
+  auto c = make_config(side::server, {"127.0.0.1", 1}, two, *options);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().key, "uot");
+  EXPECT_NE(c.error().message.find("<remote_addr>"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("uot on kaminaris takes one address"), std::string::npos) << c.error().message;
+  EXPECT_TRUE(make_config(side::client, {"127.0.0.1", 1}, two, *options));  // its remotes are kaminaris, over TCP
+  auto tcp = plugin_options::parse("balance=roundrobin");
+  ASSERT_TRUE(tcp);
+  auto server = make_config(side::server, {"127.0.0.1", 1}, two, *tcp);
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->remotes, two);
+}
+
+TEST(ProxyOptions, NeedsARemote) {
+  auto options = plugin_options::parse("");
+  ASSERT_TRUE(options);
+  EXPECT_FALSE(make_config(side::client, {"127.0.0.1", 1}, {}, *options));
 }
 
 TEST(ProxyOptions, UselessCombinationsAreWarnedAbout) {

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 using kmr::opt::env_lookup;
 using kmr::opt::host_port;
@@ -66,7 +67,7 @@ TEST(Sip003Env, ReadsAllValues_WhenAllSet) {
   ASSERT_TRUE(r->has_value());
   const auto& env = **r;
   EXPECT_EQ(env.local, (host_port{"127.0.0.1", 1080}));
-  EXPECT_EQ(env.remote, (host_port{"example.com", 443}));
+  EXPECT_EQ(env.remotes, (std::vector<host_port>{{"example.com", 443}}));
   EXPECT_EQ(env.options, "ws;host=a;path=/");
 }
 
@@ -123,13 +124,31 @@ TEST(Sip003Env, AcceptsBareAndBracketedIpv6Hosts) {
   auto r = read_sip003_env(fake(vars));
   ASSERT_TRUE(r && r->has_value());
   EXPECT_EQ((*r)->local, (host_port{"::1", 1080}));
-  EXPECT_EQ((*r)->remote, (host_port{"::", 443}));
+  EXPECT_EQ((*r)->remotes, (std::vector<host_port>{{"::", 443}}));
   vars["SS_REMOTE_HOST"] = "[::1]";
   vars["SS_LOCAL_HOST"] = "0.0.0.0";
   r = read_sip003_env(fake(vars));
   ASSERT_TRUE(r && r->has_value());
-  EXPECT_EQ((*r)->remote, (host_port{"::1", 443}));
+  EXPECT_EQ((*r)->remotes, (std::vector<host_port>{{"::1", 443}}));
   EXPECT_EQ((*r)->local, (host_port{"0.0.0.0", 1080}));
+}
+
+TEST(Sip003Env, ReadsAListOfRemoteHostsSharingThePort) {
+  auto vars = full_env();
+  vars["SS_REMOTE_HOST"] = "a.example,::1,10.0.0.2";
+  const auto r = read_sip003_env(fake(vars));
+  ASSERT_TRUE(r && r->has_value()) << (r ? "" : r.error());
+  EXPECT_EQ((*r)->remotes, (std::vector<host_port>{{"a.example", 443}, {"::1", 443}, {"10.0.0.2", 443}}));
+}
+
+TEST(Sip003Env, NamesTheBadItemOfARemoteHostList) {
+  auto vars = full_env();
+  vars["SS_REMOTE_HOST"] = "a.example,,b.example";
+  EXPECT_EQ(error_of(vars), "SS_REMOTE_HOST: item 2 is empty");
+  vars["SS_REMOTE_HOST"] = "a.example,a.example";
+  EXPECT_EQ(error_of(vars), "SS_REMOTE_HOST: item 2 ('a.example') repeats item 1");
+  vars["SS_REMOTE_HOST"] = "a.example,b c";
+  EXPECT_EQ(error_of(vars).rfind("SS_REMOTE_HOST: item 2 ('b c'): ", 0), 0u) << error_of(vars);
 }
 
 TEST(Sip003Env, KeepsOptionsVerbatim) {
