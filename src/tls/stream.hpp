@@ -125,7 +125,15 @@ awaitable<error_code> stream::drive(Op op) {
     const int err = ret > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), ret);
     if (err != SSL_ERROR_NONE && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
       const auto failed = classify(err, ret);  // first: it reads errno and the error queue
-      (void)send_batched_now();                // the alert OpenSSL wrote, if it can go
+      if (failed == asio::error::eof) {
+        // The peer's close_notify ends its direction only. The batch may hold records of
+        // ours that a write is waiting to send (the peer reads slowly), and our direction
+        // goes on: they leave as after a success. Dropped, they left a gap in the record
+        // sequence, and the peer failed with "bad record mac" mid-stream.
+        if (!out_->empty()) (void)co_await send_written();
+        co_return failed;
+      }
+      (void)send_batched_now();  // the alert OpenSSL wrote, if it can go; the connection is over
       out_->clear();
       co_return failed;
     }

@@ -47,6 +47,7 @@ struct tunnel_config {
 class tunnel_pair {
  public:
   // Starts kaminaris (host:0 -> remote), then kaminaric (host:0 -> the server's port).
+  // With KMR_TEST_LOG=<level> (e.g. debug) in the environment, both log at that level.
   explicit tunnel_pair(const tunnel_config& config);
 
   const std::string& host() const noexcept { return host_; }  // connect here, to client_port()
