@@ -20,7 +20,7 @@
 # Needs haproxy, curl, python3 (scripts/install-deps.sh --test).
 set -euo pipefail
 
-budget_seconds=60  # read by lib.sh
+budget_seconds=90  # read by lib.sh (typically 20-30 s)
 ready_seconds=15
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
