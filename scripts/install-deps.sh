@@ -9,7 +9,7 @@ set -euo pipefail
 build_packages=(g++ cmake ninja-build pkg-config libboost1.81-dev libssl-dev libfmt-dev openssl)
 test_packages=(libgtest-dev googletest clang libclang-rt-14-dev
                shadowsocks-libev curl python3 procps iproute2
-               shadowsocks-v2ray-plugin nginx socat stunnel4
+               shadowsocks-v2ray-plugin nginx libnginx-mod-stream haproxy socat stunnel4
                dnsmasq bind9-dnsutils systemd strace prometheus)
 # bench/run.sh: the peers it measures, the load generator, the plots, Google Benchmark
 # and perf for a profile.
