@@ -11,7 +11,7 @@
 # Needs ss-server, ss-local, ss-v2ray-plugin, curl, python3 (scripts/install-deps.sh --test).
 set -euo pipefail
 
-budget_seconds=60  # read by lib.sh
+budget_seconds=120  # read by lib.sh; a guard against hangs, generous for a loaded machine
 ready_seconds=20
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -18,7 +18,7 @@
 # Needs ss-v2ray-plugin (or v2ray-plugin), python3 (scripts/install-deps.sh --test).
 set -euo pipefail
 
-budget_seconds=60  # read by lib.sh
+budget_seconds=120  # read by lib.sh; a guard against hangs, generous for a loaded machine
 ready_seconds=15
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
