@@ -15,17 +15,18 @@ nginx_setup() {
   echo "peer: $("$nginx_bin" -v 2>&1)$(dpkg-query -W -f=' (Debian ${Version})' nginx 2>/dev/null || true)"
 }
 
-# nginx_check_doc <template>: the documented configuration is the tested one.
+# nginx_check_doc <template> [doc]: the documented configuration is the tested one (the
+# doc is docs/behind-nginx.md unless given).
 nginx_check_doc() {
-  local conf_template=$1
+  local conf_template=$1 doc=${2:-$nginx_doc}
   [[ -f $conf_template ]] || fail "missing $conf_template"
-  [[ -f $nginx_doc ]] || fail "missing $nginx_doc"
-  python3 - "$conf_template" "$nginx_doc" <<'PY' || fail "docs/behind-nginx.md does not contain $(basename "$conf_template") verbatim: update the doc"
+  [[ -f $doc ]] || fail "missing $doc"
+  python3 - "$conf_template" "$doc" <<'PY' || fail "$(basename "$doc") does not contain $(basename "$conf_template") verbatim: update the doc"
 import sys
 template, doc = (open(p, encoding="utf-8").read() for p in sys.argv[1:3])
 sys.exit(0 if template in doc else 1)
 PY
-  echo "docs/behind-nginx.md contains $(basename "$conf_template") verbatim"
+  echo "$(basename "$doc") contains $(basename "$conf_template") verbatim"
 }
 
 # start_nginx <name> <template> <port or ""> <extra http-level directives> <sed expression>...:

@@ -34,6 +34,9 @@ source "$kmr_interop_dir/proxy_peer.sh"
 kmr_init nginx-proxy-protocol "$@"
 need_tool curl curl
 nginx_setup
+readonly lb_doc="$kmr_interop_dir/../../docs/behind-a-load-balancer.md"
+nginx_check_doc "$kmr_interop_dir/nginx-proxy-protocol.conf.template" "$lb_doc"
+nginx_check_doc "$kmr_interop_dir/nginx-xff.conf.template" "$lb_doc"
 
 readonly accepting="accept-proxy;trusted=127.0.0.1;log-connections"
 

@@ -38,6 +38,7 @@ readonly template="$kmr_interop_dir/nginx-stream.conf.template"
 
 kmr_init nginx-stream-scale-out "$@"
 nginx_setup
+nginx_check_doc "$template" "$kmr_interop_dir/../../docs/behind-a-load-balancer.md"
 [[ -f $stream_module ]] ||
   fail "nginx's stream module is missing: install the Debian package 'libnginx-mod-stream' (scripts/install-deps.sh --test)"
 pki="$work/pki"
