@@ -22,7 +22,7 @@ enum class end_reason : std::uint8_t {
   handshake_timeout,     // handshake-timeout passed during the set-up
   idle_timeout,          // idle-timeout (TCP) or udp-timeout (a uot flow)
   half_close_timeout,    // half-close-timeout
-  refused,               // refused by a limit (udp-max-flows)
+  refused,               // refused by a limit (max-connections, udp-max-flows)
   fallback,              // not our upgrade: relayed to the fallback site
   proxy_refused,         // accept-proxy: no valid PROXY header, or not from trusted=
   aborted,               // cut by the process stopping, or an internal error
