@@ -415,6 +415,8 @@ class V2ray(Setup):
 
 
 # Port 0: each end picks a free port for its Prometheus endpoint.
+PROXY_SERVER = "accept-proxy;trusted=127.0.0.1"
+PROXY_CLIENT = "proxy-protocol=v2"
 METRICS = "metrics=127.0.0.1:0"
 
 
@@ -440,6 +442,12 @@ def make_setups(env):
         Kaminari(env, "kaminari-wss-0rtt", "kaminari wss 0rtt", "wss", f"{ws};{tls_s}", f"{ws};{tls_c};0rtt",
                  only={"ttfb"}),
         V2ray(env, True),
+        # The PROXY protocol between the two ends (the client sends v2, the server requires
+        # it): what reading and writing a header costs a connection.
+        Kaminari(env, "kaminari-plain-proxy", "kaminari plain proxy-protocol", "plain", PROXY_SERVER, PROXY_CLIENT,
+                 only={"rtt", "conn", "ttfb", "mem"}),
+        Kaminari(env, "kaminari-wss-proxy", "kaminari wss proxy-protocol", "wss", f"{ws};{tls_s};{PROXY_SERVER}",
+                 f"{ws};{tls_c};{PROXY_CLIENT}", only={"rtt", "conn", "ttfb", "mem"}),
         # The same pairs with metrics= on both ends (docs/benchmarks.md: the cost of counting).
         Kaminari(env, "kaminari-plain-metrics", "kaminari plain metrics=", "plain", METRICS, METRICS),
         Kaminari(env, "kaminari-wss-metrics", "kaminari wss metrics=", "wss", f"{ws};{tls_s};{METRICS}",
