@@ -29,12 +29,15 @@ bool stderr_contains(child_process& p, std::string_view text, deadline d) {
 TEST(AcceptErrors, KeepsServing_AfterDescriptorExhaustion) {
   loopback_server echo;
   auto server = start_binary(server_bin, "127.0.0.1:0", echo.address(), "");
-  // prlimit caps the hard limit too, so the binary cannot raise its way out of it.
+  // prlimit caps the hard limit too, so the binary cannot raise its way out of it. A
+  // max-connections far above what the limit holds lets accept() itself fail, as it does
+  // when a user sets the cap too high: that path must keep serving too. (The default cap
+  // refuses connections before this point: connection_limit_test.cpp.)
   auto limited = std::make_unique<child_process>(
       "/usr/bin/prlimit",
       std::vector<std::string>{"--nofile=" + std::to_string(descriptor_limit) + ":" +
                                    std::to_string(descriptor_limit),
-                               client_bin, "127.0.0.1:0", server.listen, "threads=1"});
+                               client_bin, "127.0.0.1:0", server.listen, "threads=1;max-connections=100000"});
   auto client = await_listening(std::move(limited));
 
   std::vector<socket_fd> held;
