@@ -15,7 +15,7 @@ bool heap_trim_policy::observe(std::uint64_t open, clock::time_point now) noexce
   // Still falling by more than a quarter of min_drop a sample: the burst is being closed.
   const bool settled = fell_since_last < settings_.min_drop / 4 + 1;
   const bool gap_over = !trimmed_ || now - last_trim_ >= settings_.min_gap;
-  if (drop < settings_.min_drop || drop * 2 < peak_ || !settled || !gap_over) return false;
+  if (drop < settings_.min_drop || open * 4 > peak_ || !settled || !gap_over) return false;
   peak_ = open;
   trimmed_ = true;
   last_trim_ = now;

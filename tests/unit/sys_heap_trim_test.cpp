@@ -31,6 +31,10 @@ TEST(HeapTrimPolicy, IgnoresSmallLoadsAndPartialDrops) {
   EXPECT_FALSE(p.observe(10000, t0 + 3s));
   EXPECT_FALSE(p.observe(9000, t0 + 4s));
   EXPECT_FALSE(p.observe(9000, t0 + 5s));  // a tenth closed: not a burst's end
+  EXPECT_FALSE(p.observe(3000, t0 + 6s));
+  EXPECT_FALSE(p.observe(3000, t0 + 7s));  // 7000 closed, but 3000 would wait for the trim
+  EXPECT_FALSE(p.observe(2500, t0 + 8s));  // a quarter left, but still falling
+  EXPECT_TRUE(p.observe(2500, t0 + 9s));
 }
 
 TEST(HeapTrimPolicy, KeepsItsGapBetweenTrims) {
@@ -49,6 +53,6 @@ TEST(HeapTrimPolicy, TrimsAfterASlowDeclineToo) {
   EXPECT_FALSE(p.observe(1000, t0));
   int trims = 0;
   for (int open = 980, i = 1; open >= 0; open -= 20, ++i) trims += p.observe(open, t0 + i * 1s) ? 1 : 0;
-  EXPECT_GE(trims, 1);  // once half had gone, then again each time half of the rest had
+  EXPECT_GE(trims, 1);  // once three quarters had gone, then again for three quarters of the rest
   EXPECT_LE(trims, 5);
 }
