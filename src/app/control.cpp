@@ -20,6 +20,9 @@ constexpr milliseconds watch_debounce{500};
 // Reloads closer together than this are merged (see request_reload): each one reads every
 // TLS file and, on the client, the whole system trust store.
 constexpr milliseconds reload_gap{200};
+// How often the count of open connections is looked at for the end of a burst (one relaxed
+// load per worker): a trim follows the last close within about two of these.
+constexpr milliseconds heap_poll{1000};
 
 bool has_reloadable_tls(const opt::tunnel_config& c) {
   if (!c.tls) return false;
@@ -41,7 +44,7 @@ std::string format_duration(milliseconds d) {
 control::control(asio::io_context& io, runtime_slot& runtimes, std::list<worker>& workers,
                  sys::service_notifier& notifier)
     : io_(io), runtimes_(runtimes), workers_(workers), notifier_(notifier), signals_(io, SIGINT, SIGTERM, SIGHUP),
-      drain_timer_(io), watchdog_timer_(io), reload_gap_timer_(io) {
+      drain_timer_(io), watchdog_timer_(io), reload_gap_timer_(io), heap_timer_(io) {
   wait_for_signal();
 }
 
@@ -51,6 +54,23 @@ void control::start() {
     tick_watchdog(*interval / 2);
   }
   if (runtimes_.current()->config.reload == opt::reload_mode::watch) watch_files();
+  watch_heap();
+}
+
+// On this thread, not a worker's: malloc_trim walks every arena, and a worker that needs
+// its arena meanwhile waits only for that arena's part (docs/operations.md has the cost).
+void control::watch_heap() {
+  if (heap_trim_.observe(open_connections(), std::chrono::steady_clock::now())) {
+    const auto started = std::chrono::steady_clock::now();
+    if (sys::trim_heap()) {
+      log::debug("burst over: freed heap memory given back to the system in {}",
+                 std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
+    }
+  }
+  heap_timer_.expires_after(heap_poll);
+  heap_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) watch_heap();
+  });
 }
 
 void control::wait_for_signal() {

@@ -7,6 +7,7 @@
 #include "app/runtime_slot.hpp"
 #include "app/worker.hpp"
 #include "sys/file_watch.hpp"
+#include "sys/heap_trim.hpp"
 #include "sys/sd_notify.hpp"
 
 #include <chrono>
@@ -22,7 +23,8 @@ class control {
   // readiness, so that a signal sent at once is handled, never fatal.
   control(asio::io_context& io, runtime_slot& runtimes, std::list<worker>& workers, sys::service_notifier& notifier);
 
-  // Once the workers run: the watchdog (WATCHDOG_USEC) and the file watch (reload=watch).
+  // Once the workers run: the watchdog (WATCHDOG_USEC), the file watch (reload=watch) and
+  // the heap trim after bursts of connections (sys/heap_trim.hpp).
   void start();
 
   // Re-reads the TLS files into a new snapshot for the next accepts; on any error the
@@ -51,6 +53,7 @@ class control {
   std::uint64_t open_connections() const;
   void watch_files();
   void tick_watchdog(std::chrono::microseconds period);
+  void watch_heap();
 
   asio::io_context& io_;
   runtime_slot& runtimes_;
@@ -60,6 +63,8 @@ class control {
   asio::steady_timer drain_timer_;
   asio::steady_timer watchdog_timer_;
   asio::steady_timer reload_gap_timer_;
+  asio::steady_timer heap_timer_;
+  sys::heap_trim_policy heap_trim_;
   bool in_reload_gap_ = false;
   bool reload_again_ = false;
   std::unique_ptr<sys::file_watch> file_watch_;

@@ -24,7 +24,8 @@ expected<tls_layer, tls::context_error> make_client_layer(const opt::tls_config&
 expected<tls_layer, tls::context_error> make_server_layer(const opt::tunnel_config& c, const runtime* previous) {
   const auto& t = *c.tls;
   auto ctx = tls::make_server_context(
-      tls::server_settings{t.cert_file, t.key_file, t.self_signed_name, t.ocsp_file, c.ws.has_value()});
+      tls::server_settings{t.cert_file, t.key_file, t.self_signed_name, t.ocsp_file, c.ws.has_value(),
+                           t.session_cache});
   if (!ctx) return unexpected(ctx.error());
   tls_layer layer;
   layer.ssl_ctx = share(std::move(*ctx));

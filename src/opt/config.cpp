@@ -129,6 +129,13 @@ expected<std::optional<tls_config>, option_error> read_tls(side role, const plug
   c.key_file = value_or_empty(o, known_key("key"));
   c.self_signed_name = value_or_empty(o, known_key("servername"));
   c.ocsp_file = value_or_empty(o, known_key("ocsp"));
+  if (const auto text = o.value(known_key("tls-session-cache"))) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 1'000'000)
+      return fail(known_key("tls-session-cache"), "'" + std::string(*text) + "' is not an entry count (1-1000000)");
+    c.session_cache = n;
+  }
   const bool have_pair = !c.cert_file.empty() && !c.key_file.empty();
   if (!have_pair && c.self_signed_name.empty()) {
     if (!c.cert_file.empty()) return fail(known_key("key"), "tls needs key=<file> with cert=, or servername=");

@@ -51,6 +51,7 @@ struct tls_config {
   std::string ca_file;            // ca= (extension): a private CA, beside the system store
   // server
   std::string cert_file, key_file, self_signed_name, ocsp_file;
+  std::size_t session_cache = 1024;  // tls-session-cache=: tls::default_session_cache
 };
 
 // UDP over TCP (uot): kaminaric listens on UDP and gives each source address its own

@@ -90,6 +90,15 @@ consteval auto make_option_table() {
        .bare_means_absent = true, .help = "DER OCSP response to staple",
        .description = "a DER OCSP response, stapled when a client asks for one. Without `ocsp=` nothing is "
                       "stapled (never an empty response)"},
+      {.name = "tls-session-cache", .side = server, .group = layers, .layer = "tls", .placeholder = "N",
+       .default_text = "1024", .help = "session cache entries (TLS 1.3 tickets kept for resumption)",
+       .description = "an extension: the most entries, 1–1000000, in the server's session cache. Early data with "
+                      "replay protection needs stateful TLS 1.3 tickets, so the cache keeps one entry for each "
+                      "ticket issued, two per connection; when it is full the oldest entry goes, and a client "
+                      "that still holds that ticket makes a full handshake instead of resuming. An entry made "
+                      "during a burst of connections keeps about 10 KB after the burst is freed: the default "
+                      "costs about 15 MB, where OpenSSL's own bound (20480) grew by 20 MB with each burst of "
+                      "10,000 connections (docs/operations.md)"},
       // Behaviour
       {.name = "threads", .placeholder = "N", .default_text = "one per core",
        .help = "worker threads, each with its own listener",

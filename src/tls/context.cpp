@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <climits>
 #include <optional>
 
 namespace kmr::tls {
@@ -89,9 +90,14 @@ std::optional<context_error> install_identity(SSL_CTX* ctx, const server_setting
 
 // Tickets and 0-RTT. OpenSSL's anti-replay (on unless SSL_OP_NO_ANTI_REPLAY) makes each
 // ticket good for one early-data attempt, and it needs the internal server cache.
-std::optional<context_error> enable_resumption(SSL_CTX* ctx) {
+// The cache is bounded (0 would mean unbounded to OpenSSL); when full, the oldest entry
+// makes room.
+std::optional<context_error> enable_resumption(SSL_CTX* ctx, std::size_t cache_entries) {
   SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_ANTI_REPLAY);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  if (cache_entries == 0 || cache_entries > static_cast<std::size_t>(LONG_MAX))
+    return context_error{"tls-session-cache", "the session cache needs at least one entry"};
+  SSL_CTX_sess_set_cache_size(ctx, static_cast<long>(cache_entries));
   if (SSL_CTX_set_max_early_data(ctx, max_early_data) != 1 ||
       SSL_CTX_set_recv_max_early_data(ctx, max_early_data) != 1) {
     return context_error{"tls", "cannot enable early data: " + take_openssl_reasons()};
@@ -141,7 +147,7 @@ expected<ssl_ctx_ptr, context_error> make_server_context(const server_settings& 
   }
   // Without ws no callback: OpenSSL then ignores the offer, as the original does.
   if (s.websocket) select_http11_alpn(ctx.get());
-  if (auto e = enable_resumption(ctx.get())) return unexpected(std::move(*e));
+  if (auto e = enable_resumption(ctx.get(), s.session_cache)) return unexpected(std::move(*e));
   ERR_clear_error();
   return ctx;
 }

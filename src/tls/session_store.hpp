@@ -19,11 +19,16 @@ class session_store {
   session_store(const session_store&) = delete;
   session_store& operator=(const session_store&) = delete;
 
+  // At most this many tickets per thread: a TLS 1.3 server sends two per connection and a
+  // connection uses one, so without a bound a client's store would grow with every
+  // connection it ever made.
+  static constexpr std::size_t capacity = 8;
+
   void put(SSL_SESSION* session);  // takes ownership; drops the oldest beyond capacity
-  SSL_SESSION* take();             // ownership to the caller; nullptr when empty
+  SSL_SESSION* take();             // ownership to the caller (the newest); nullptr when empty
+  std::size_t size() const noexcept { return sessions_.size(); }
 
  private:
-  static constexpr std::size_t capacity = 8;
   std::deque<SSL_SESSION*> sessions_;
 };
 

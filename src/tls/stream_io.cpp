@@ -242,6 +242,11 @@ awaitable<void> stream::send_end_of_stream() {
   });
   if (ec) co_return;
   close_notify_sent_ = true;
+  // SSL_MODE_RELEASE_BUFFERS frees the write buffer after application data, but not after
+  // an alert: without this, every connection waiting for its peer's close_notify would
+  // keep a 16 KiB record buffer for an alert of 24 bytes (a burst of closes doubled the
+  // peak, docs/operations.md). Never with read data pending: it lives in that buffer.
+  if (SSL_has_pending(ssl_.get()) == 0) SSL_free_buffers(ssl_.get());
   // The FIN must follow every byte: some may still wait in the batch for the operation
   // that is waiting for room to send it.
   if (co_await send_batched()) co_return;

@@ -127,6 +127,24 @@ TEST(Config, ReadsTlsClientOptions_Kaminari14_1) {
 
 TEST(Config, TlsClientNeedsSni) { EXPECT_EQ(failing_key("tls;alpn=h2"), "sni"); }
 
+TEST(Config, ReadsTlsSessionCacheBoundOnTheServer) {
+  auto fallback = config_of("tls;servername=x", side::server);
+  ASSERT_TRUE(fallback && fallback->tls);
+  EXPECT_EQ(fallback->tls->session_cache, 1024u);
+  auto set = config_of("tls;servername=x;tls-session-cache=64", side::server);
+  ASSERT_TRUE(set && set->tls);
+  EXPECT_EQ(set->tls->session_cache, 64u);
+  for (const auto* bad : {"0", "1000001", "12x", "-1", "many"}) {
+    auto c = config_of(std::string("tls;servername=x;tls-session-cache=") + bad, side::server);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_EQ(c.error().key, "tls-session-cache") << bad;
+  }
+  // A server option: the client, given the same string under SIP003, accepts it quietly.
+  auto client = config_of("tls;sni=a;tls-session-cache=0");
+  ASSERT_TRUE(client && client->tls);
+  EXPECT_TRUE(client->ignored_items.empty());
+}
+
 TEST(Config, ReadsTlsServerCredentials_Kaminari14_1) {
   auto pair = config_of("tls;key=/a;cert=/b;servername=;", side::server);
   ASSERT_TRUE(pair && pair->tls);
@@ -238,7 +256,8 @@ const std::map<std::string_view, std::string_view> sample_values = {
     {"backoff", "7s"},
     {"ws", ""}, {"host", "a.example"}, {"path", "/t"}, {"mask", "fixed"}, {"fallback", "127.0.0.1:8080"},
     {"tls", ""}, {"sni", "a.example"}, {"alpn", "h2"}, {"insecure", ""}, {"ca", "/etc/ca.pem"}, {"0rtt", ""},
-    {"cert", "/c.pem"}, {"key", "/k.pem"}, {"servername", "s.example"}, {"ocsp", "/o.der"}, {"threads", "2"}, {"max-connections", "9"},
+    {"cert", "/c.pem"}, {"key", "/k.pem"}, {"servername", "s.example"}, {"ocsp", "/o.der"}, {"tls-session-cache", "512"},
+    {"threads", "2"}, {"max-connections", "9"},
     {"log", "debug"}, {"connect-timeout", "1s"}, {"handshake-timeout", "2s"}, {"idle-timeout", "3s"},
     {"half-close-timeout", "4s"}, {"keepalive", "5s"}, {"uot", ""}, {"udp-timeout", "6s"},
     {"udp-max-flows", "7"}, {"drain", "8s"}, {"reload", "watch"}, {"metrics", "127.0.0.1:9100"},

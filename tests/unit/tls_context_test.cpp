@@ -143,6 +143,23 @@ TEST(TlsContext, ServerAcceptsEarlyDataWithReplayProtection) {
   EXPECT_EQ(status_cb, nullptr);  // no ocsp= means no staple at all
 }
 
+TEST(TlsContext, ServerBoundsItsSessionCache) {
+  const server_settings files{.cert_file = server_files().cert_file, .key_file = server_files().key_file};
+  const auto fallback = make_server_context(files);
+  ASSERT_TRUE(fallback) << fallback.error().message;
+  EXPECT_EQ(SSL_CTX_sess_get_cache_size(fallback->get()), 1024);  // not OpenSSL's 20480
+  auto small = files;
+  small.session_cache = 7;
+  const auto bounded = make_server_context(small);
+  ASSERT_TRUE(bounded) << bounded.error().message;
+  EXPECT_EQ(SSL_CTX_sess_get_cache_size(bounded->get()), 7);
+  auto none = files;
+  none.session_cache = 0;  // OpenSSL would read 0 as "no bound"
+  const auto refused = make_server_context(none);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().key, "tls-session-cache");
+}
+
 TEST(TlsContext, ServerNeedsCertificateOrServername) {
   const auto ctx = make_server_context(server_settings{});
   ASSERT_FALSE(ctx);
