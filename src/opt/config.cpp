@@ -133,7 +133,7 @@ expected<std::optional<tls_config>, option_error> read_tls(side role, const plug
     std::size_t n = 0;
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
     if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 1'000'000)
-      return fail(known_key("tls-session-cache"), "'" + std::string(*text) + "' is not an entry count (1-1000000)");
+      return fail(known_key("tls-session-cache"), fmt::format("'{}' is not an entry count (1-1000000)", *text));
     c.session_cache = n;
   }
   const bool have_pair = !c.cert_file.empty() && !c.key_file.empty();
