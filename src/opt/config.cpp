@@ -22,15 +22,24 @@ unexpected<option_error> fail(std::string_view key, std::string message) {
   return unexpected(option_error{std::string(key), std::move(message)});
 }
 
+// key=N, a decimal count within [low, high] ("a thread count (1-256)" names it in the
+// error); `fallback` when the key is absent.
+expected<std::size_t, option_error> read_count(const plugin_options& o, std::string_view key, std::size_t low,
+                                               std::size_t high, std::string_view what, std::size_t fallback) {
+  const auto text = o.value(key);
+  if (!text) return fallback;
+  std::size_t n = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc() || end != text->data() + text->size() || n < low || n > high)
+    return fail(key, fmt::format("'{}' is not {} ({}-{})", *text, what, low, high));
+  return n;
+}
+
 expected<unsigned, option_error> read_threads(const plugin_options& o) {
   const auto hw = std::max(1u, std::thread::hardware_concurrency());
-  const auto text = o.value(known_key("threads"));
-  if (!text) return hw;
-  unsigned n = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-  if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 256)
-    return fail(known_key("threads"), "'" + std::string(*text) + "' is not a thread count (1-256)");
-  return n;
+  auto n = read_count(o, known_key("threads"), 1, 256, "a thread count", hw);
+  if (!n) return unexpected(n.error());
+  return static_cast<unsigned>(*n);
 }
 
 expected<milliseconds, option_error> read_duration(const plugin_options& o, std::string_view key,
@@ -129,13 +138,9 @@ expected<std::optional<tls_config>, option_error> read_tls(side role, const plug
   c.key_file = value_or_empty(o, known_key("key"));
   c.self_signed_name = value_or_empty(o, known_key("servername"));
   c.ocsp_file = value_or_empty(o, known_key("ocsp"));
-  if (const auto text = o.value(known_key("tls-session-cache"))) {
-    std::size_t n = 0;
-    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-    if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 1'000'000)
-      return fail(known_key("tls-session-cache"), fmt::format("'{}' is not an entry count (1-1000000)", *text));
-    c.session_cache = n;
-  }
+  auto cache = read_count(o, known_key("tls-session-cache"), 1, 1'000'000, "an entry count", c.session_cache);
+  if (!cache) return unexpected(cache.error());
+  c.session_cache = *cache;
   const bool have_pair = !c.cert_file.empty() && !c.key_file.empty();
   if (!have_pair && c.self_signed_name.empty()) {
     if (!c.cert_file.empty()) return fail(known_key("key"), "tls needs key=<file> with cert=, or servername=");
@@ -152,13 +157,9 @@ expected<std::optional<uot_config>, option_error> read_uot(const plugin_options&
   auto timeout = read_duration(o, known_key("udp-timeout"), c.udp_timeout, false);
   if (!timeout) return unexpected(timeout.error());
   c.udp_timeout = *timeout;
-  if (const auto text = o.value(known_key("udp-max-flows"))) {
-    std::size_t n = 0;
-    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-    if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 1'000'000)
-      return fail(known_key("udp-max-flows"), "'" + std::string(*text) + "' is not a flow count (1-1000000)");
-    c.max_flows = n;
-  }
+  auto flows = read_count(o, known_key("udp-max-flows"), 1, 1'000'000, "a flow count", c.max_flows);
+  if (!flows) return unexpected(flows.error());
+  c.max_flows = *flows;
   if (!o.has_flag(known_key("uot"))) return std::optional<uot_config>{};
   return std::optional(c);
 }
@@ -219,13 +220,9 @@ expected<tunnel_config, option_error> make_config(side role, host_port listen, s
   auto threads = read_threads(options);
   if (!threads) return unexpected(threads.error());
   c.threads = *threads;
-  if (const auto text = options.value(known_key("max-connections"))) {
-    std::size_t n = 0;
-    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-    if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 10'000'000)
-      return fail(known_key("max-connections"), fmt::format("'{}' is not a connection count (1-10000000)", *text));
-    c.max_connections = n;
-  }
+  auto connections = read_count(options, known_key("max-connections"), 1, 10'000'000, "a connection count", 0);
+  if (!connections) return unexpected(connections.error());
+  c.max_connections = *connections;
 
   if (const auto l = options.value(known_key("log"))) {
     const auto parsed = log::parse_level(*l);
